@@ -1,0 +1,114 @@
+// buildApp: the one composition of plugins and features; the server and the tests build the same app.
+import { readFileSync } from 'node:fs'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Ajv } from 'ajv'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Redis } from 'ioredis'
+import { authRoutes } from './auth/auth.routes.js'
+import { authGuard } from './auth/guard.js'
+import { createPasswords } from './auth/passwords.js'
+import { createTokens } from './auth/tokens.js'
+import type { Config } from './config.js'
+import type { DatabaseHandle } from './db/connect.js'
+import type { Deps } from './deps.js'
+import { healthRoutes } from './health/health.routes.js'
+import { registerDocs } from './http/docs.js'
+import { registerErrorHandlers } from './http/errors.js'
+import { MAX_BYTES_KEYWORD } from './http/schemas.js'
+import { usersRoutes } from './users/users.routes.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+  }
+}
+
+export const API_PREFIX = '/api/v1'
+
+export interface AppResources {
+  config: Config
+  /** Owned by the app from here on: closed when the app closes. */
+  database: DatabaseHandle
+  /** Owned by the app from here on: closed when the app closes. */
+  redis?: Redis
+}
+
+const PACKAGE_VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version
+
+export async function buildApp(resources: AppResources): Promise<FastifyInstance> {
+  const { config, database, redis } = resources
+  const app = Fastify({
+    logger: loggerOptions(config),
+    // Paths like /api/v1/users/me/ answer like /api/v1/users/me.
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: {
+      // parentSchema in errors lets a failed x-max-bytes name its limit.
+      customOptions: { verbose: true },
+      // bcrypt reads 72 bytes: a longer password would be accepted but only partly checked, so limit bytes.
+      plugins: [
+        (ajv: Ajv) =>
+          ajv.addKeyword({
+            keyword: MAX_BYTES_KEYWORD,
+            type: 'string',
+            schemaType: 'number',
+            validate: (limit: number, value: string) => Buffer.byteLength(value, 'utf8') <= limit,
+          }),
+      ],
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const deps: Deps = {
+    config,
+    db: database.db,
+    database,
+    redis,
+    version: PACKAGE_VERSION,
+    passwords: createPasswords(config.BCRYPT_ROUNDS),
+    tokens: createTokens(config),
+  }
+  app.decorate('deps', deps)
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([database.close(), redis?.quit()])
+  })
+
+  registerErrorHandlers(app)
+  await app.register(cors, {
+    origin: config.ALLOWED_ORIGINS.includes('*') ? true : config.ALLOWED_ORIGINS,
+    exposedHeaders: ['X-Total-Count', 'Retry-After'],
+  })
+  await app.register(formbody)
+  await registerDocs(app, PACKAGE_VERSION)
+  await app.register(authGuard)
+
+  await app.register(healthRoutes)
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes)
+      await api.register(usersRoutes)
+    },
+    { prefix: API_PREFIX },
+  )
+  return app
+}
+
+function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    serializers: {
+      // Query strings carry tokens (/ws?token=…, /auth/refresh?refresh_token=…): never log them.
+      req: (req: { method: string; url: string; ip?: string }) => ({
+        method: req.method,
+        url: req.url.split('?')[0],
+        remoteAddress: req.ip,
+      }),
+    },
+    ...(config.DEBUG
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } }
+      : {}),
+  }
+}

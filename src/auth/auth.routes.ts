@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { AppError } from '../errors.js'
+import { bearerSecurity, errorResponses } from '../http/schemas.js'
+import { User, UserCreate } from '../users/users.schemas.js'
+import {
+  LoginForm,
+  type LoginFormInput,
+  LoginJson,
+  type LoginJsonInput,
+  LogoutBody,
+  RefreshBody,
+  RefreshQuery,
+  TokenPair,
+} from './auth.schemas.js'
+import { login, logout, logoutEverywhere, refresh, register } from './auth.service.js'
+
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/auth/register',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account',
+        body: UserCreate,
+        response: { 201: User, ...errorResponses(409, 422) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await register(app.deps, req.body)),
+  )
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with email and password (JSON, or the OAuth2 password form)',
+        body: {
+          content: {
+            'application/json': { schema: LoginJson },
+            'application/x-www-form-urlencoded': { schema: LoginForm },
+          },
+        },
+        response: { 200: TokenPair, ...errorResponses(401, 403, 422) },
+      },
+    },
+    (req) => {
+      const body = req.body as LoginJsonInput | LoginFormInput
+      return login(app.deps, 'email' in body ? body.email : body.username, body.password)
+    },
+  )
+
+  app.post(
+    '/auth/refresh',
+    {
+      // The token may come in the query string alone, with no body at all.
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
+      schema: {
+        tags: ['auth'],
+        summary: 'Trade a refresh token for a new pair; each refresh token works once',
+        body: RefreshBody,
+        querystring: RefreshQuery,
+        response: { 200: TokenPair, ...errorResponses(401, 422) },
+      },
+    },
+    (req) => refresh(app.deps, requireRefreshToken(req.body?.refresh_token ?? req.query.refresh_token)),
+  )
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End the login this refresh token belongs to',
+        body: LogoutBody,
+        response: { 204: Type.Null(), ...errorResponses(401, 422) },
+      },
+    },
+    async (req, reply) => {
+      await logout(app.deps, req.body.refresh_token)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/auth/logout-all',
+    {
+      onRequest: app.requireActor,
+      schema: {
+        tags: ['auth'],
+        summary: 'End every login of the caller',
+        security: bearerSecurity,
+        response: { 204: Type.Null(), ...errorResponses(401) },
+      },
+    },
+    async (req, reply) => {
+      await logoutEverywhere(app.deps, req.actor)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+function requireRefreshToken(token: string | undefined): string {
+  if (token === undefined) {
+    throw new AppError('invalid', 'refresh_token is required', [
+      { path: 'body.refresh_token', message: 'is required' },
+    ])
+  }
+  return token
+}

@@ -1,0 +1,92 @@
+// Typed JWTs: access and refresh tokens that cannot stand in for each other, verified with a pinned algorithm.
+import { randomUUID } from 'node:crypto'
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import type { Config } from '../config.js'
+import { AppError } from '../errors.js'
+
+export type TokenType = 'access' | 'refresh'
+
+export const TOKEN_ISSUER = 'insurge'
+export const TOKEN_AUDIENCE = 'insurge-api'
+
+export interface TokenClaims {
+  sub: string
+  typ: TokenType
+  jti: string
+  iat: number
+  exp: number
+  /** Refresh tokens only: the login (family) they belong to. */
+  fam?: string
+}
+
+export interface IssuedToken {
+  token: string
+  jti: string
+  expiresAt: Date
+}
+
+export interface Tokens {
+  accessTtlSeconds: number
+  refreshTtlSeconds: number
+  issue(type: TokenType, userId: number, familyId?: string, jti?: string): Promise<IssuedToken>
+  verify(token: string, type: TokenType): Promise<TokenClaims>
+}
+
+export function createTokens(
+  config: Pick<
+    Config,
+    'SECRET_KEY' | 'ALGORITHM' | 'ACCESS_TOKEN_EXPIRE_MINUTES' | 'REFRESH_TOKEN_EXPIRE_DAYS'
+  >,
+): Tokens {
+  const key = new TextEncoder().encode(config.SECRET_KEY)
+  const algorithm = config.ALGORITHM
+  const ttl: Record<TokenType, number> = {
+    access: config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    refresh: config.REFRESH_TOKEN_EXPIRE_DAYS * 24 * 60 * 60,
+  }
+
+  return {
+    accessTtlSeconds: ttl.access,
+    refreshTtlSeconds: ttl.refresh,
+
+    async issue(type, userId, familyId, jti = randomUUID()) {
+      const now = Math.floor(Date.now() / 1000)
+      const exp = now + ttl[type]
+      const token = await new SignJWT(familyId ? { typ: type, fam: familyId } : { typ: type })
+        .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
+        .setSubject(String(userId))
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .setJti(jti)
+        .sign(key)
+      return { token, jti, expiresAt: new Date(exp * 1000) }
+    },
+
+    async verify(token, type) {
+      let payload: Record<string, unknown>
+      try {
+        ;({ payload } = await jwtVerify(token, key, {
+          algorithms: [algorithm],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          requiredClaims: ['sub', 'jti', 'iat', 'exp', 'typ'],
+        }))
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new AppError('unauthenticated', 'Token has expired')
+        throw new AppError('unauthenticated', 'Could not validate credentials')
+      }
+      if (payload.typ !== type) {
+        throw new AppError('unauthenticated', `Expected an ${type === 'access' ? 'access' : 'refresh'} token`)
+      }
+      if (!/^[1-9]\d*$/.test(String(payload.sub))) {
+        throw new AppError('unauthenticated', 'Could not validate credentials')
+      }
+      if (type === 'refresh' && typeof payload.fam !== 'string') {
+        throw new AppError('unauthenticated', 'Could not validate credentials')
+      }
+      return payload as unknown as TokenClaims
+    },
+  }
+}

@@ -1,0 +1,17 @@
+// What services need, built once by buildApp and passed down; services never import Fastify.
+import type { Redis } from 'ioredis'
+import type { Passwords } from './auth/passwords.js'
+import type { Tokens } from './auth/tokens.js'
+import type { Config } from './config.js'
+import type { Database, DatabaseHandle } from './db/connect.js'
+
+export interface Deps {
+  /** The package version, reported by / and /health. */
+  version: string
+  config: Config
+  db: Database
+  database: DatabaseHandle
+  redis: Redis | undefined
+  passwords: Passwords
+  tokens: Tokens
+}

@@ -1,0 +1,74 @@
+// API documentation from the route schemas: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (no CDN).
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+const REDOC_CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
+const LOCAL_LOGO = '/redoc/logo.svg'
+
+const REDOC_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Insurge API — ReDoc</title>
+</head>
+<body>
+  <redoc spec-url="/openapi.json"></redoc>
+  <script src="/redoc/redoc.standalone.js"></script>
+</body>
+</html>`
+
+const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24"><circle cx="12" cy="12" r="10" fill="#4f46e5"/></svg>`
+
+/** Register before the routes: @fastify/swagger collects the routes added after it. */
+export async function registerDocs(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Insurge API',
+        version,
+        description:
+          'Multi-user chat rooms with an AI assistant in the room. Errors are `{detail, code}`; 422 adds `errors: [{path, message}]`.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          OAuth2PasswordBearer: {
+            type: 'oauth2',
+            description: 'Swagger UI: enter the account email as `username`.',
+            flows: { password: { tokenUrl: '/api/v1/auth/login', scopes: {} } },
+          },
+        },
+      },
+      tags: [
+        { name: 'auth', description: 'Accounts and tokens' },
+        { name: 'users', description: 'The caller’s account' },
+        { name: 'health', description: 'Probes' },
+      ],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } })
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  app.get('/redoc', { schema: { hide: true } }, (_req, reply) => reply.type('text/html').send(REDOC_PAGE))
+  app.get('/redoc/logo.svg', { schema: { hide: true } }, (_req, reply) =>
+    reply.type('image/svg+xml').send(LOGO_SVG),
+  )
+
+  // The bundle is read once, on first request, with its one CDN reference pointed at the local logo.
+  let bundle: Promise<string> | undefined
+  app.get('/redoc/redoc.standalone.js', { schema: { hide: true } }, async (_req, reply) => {
+    bundle ??= readFile(
+      createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js'),
+      'utf8',
+    ).then((js) => js.replaceAll(REDOC_CDN_LOGO, LOCAL_LOGO))
+    return reply
+      .type('application/javascript; charset=utf-8')
+      .header('Cache-Control', 'public, max-age=86400')
+      .send(await bundle)
+  })
+}

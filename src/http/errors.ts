@@ -1,0 +1,112 @@
+// The one place that knows HTTP statuses: AppError codes, schema failures and Fastify's own 4xx become {detail, code}.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, type ErrorCode, type FieldError } from '../errors.js'
+import { MAX_BYTES_KEYWORD } from './schemas.js'
+
+const STATUS = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid: 422,
+  rate_limited: 429,
+  unavailable: 503,
+} as const satisfies Record<ErrorCode, number>
+
+/** Fastify's own 4xx (malformed JSON, too large, wrong media type) keep their status, except 400, which is invalid input. */
+const FRAMEWORK_CODES: Record<number, string> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+}
+
+/** Errors that mean the database cannot be reached, as opposed to a bug in a query. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+])
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+  parentSchema?: Record<string, unknown>
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      return sendError(reply, STATUS[error.code], error.code, error.detail, error.errors)
+    }
+    if (error.validation) {
+      const errors = error.validation.map((e) =>
+        toFieldError(error.validationContext ?? 'body', e as AjvError),
+      )
+      const first = errors[0]
+      const detail = first ? `Invalid ${first.path}: ${first.message}` : 'Invalid request'
+      return sendError(reply, 422, 'invalid', detail, errors)
+    }
+    if (isUnreachable(error)) {
+      request.log.warn({ err: error }, 'database unavailable')
+      return sendError(reply, 503, 'unavailable', 'The database is unavailable; try again shortly')
+    }
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      if (status === 400) {
+        return sendError(reply, 422, 'invalid', error.message, [{ path: 'body', message: error.message }])
+      }
+      return sendError(reply, status, FRAMEWORK_CODES[status] ?? 'bad_request', error.message)
+    }
+    request.log.error({ err: error }, 'unhandled error')
+    return sendError(reply, 500, 'internal', 'Internal server error')
+  })
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, 404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found`),
+  )
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[]) {
+  if (status === 401) reply.header('WWW-Authenticate', 'Bearer')
+  return reply.code(status).send(errors ? { detail, code, errors } : { detail, code })
+}
+
+function toFieldError(context: string, e: AjvError): FieldError {
+  const segments = e.instancePath.split('/').filter(Boolean)
+  if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
+    segments.push(e.params.missingProperty)
+  }
+  if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
+    segments.push(e.params.additionalProperty)
+  }
+  const path = [context, ...segments].join('.')
+  if (e.keyword === MAX_BYTES_KEYWORD)
+    return { path, message: `is longer than ${e.parentSchema?.[MAX_BYTES_KEYWORD]} bytes in UTF-8` }
+  if (e.keyword === 'required') return { path, message: 'is required' }
+  return { path, message: e.message ?? 'is invalid' }
+}
+
+function isUnreachable(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true
+    if (
+      typeof e.message === 'string' &&
+      /timeout exceeded when trying to connect|Connection terminated/i.test(e.message)
+    ) {
+      return true
+    }
+    e = e.cause as typeof e | undefined
+  }
+  return false
+}

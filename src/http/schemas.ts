@@ -1,0 +1,26 @@
+// Schemas shared by every feature: the error body and the response sets that document it.
+import Type from 'typebox'
+
+export const ErrorBody = Type.Object(
+  {
+    detail: Type.String({ description: 'A sentence for people' }),
+    code: Type.String({ description: 'A stable machine code' }),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+        description: 'Present on 422: one entry per invalid field',
+      }),
+    ),
+  },
+  { examples: [{ detail: 'Could not validate credentials', code: 'unauthenticated' }] },
+)
+
+/** A schema keyword (an OpenAPI extension) limiting a string's length in UTF-8 bytes; registered with Ajv in app.ts. */
+export const MAX_BYTES_KEYWORD = 'x-max-bytes'
+
+/** Documents the error statuses a route can answer with; the body is always ErrorBody. */
+export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof ErrorBody> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody])) as Record<S, typeof ErrorBody>
+}
+
+/** The OpenAPI security requirement of routes that need an access token. */
+export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { OAuth2PasswordBearer: [] }]
