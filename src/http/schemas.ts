@@ -1,5 +1,5 @@
 // Schemas shared by every feature: the error body and the response sets that document it.
-import Type from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
 
 export const ErrorBody = Type.Object(
   {
@@ -24,3 +24,11 @@ export function errorResponses<S extends number>(...statuses: S[]): Record<S, ty
 
 /** The OpenAPI security requirement of routes that need an access token. */
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { OAuth2PasswordBearer: [] }]
+
+/**
+ * `T | null` as `type: [T, 'null']` rather than anyOf: Fastify's Ajv coerces types, and under anyOf a
+ * null sent for a string would become "" (the first branch wins). A type list keeps null as null.
+ */
+export function Nullable<T extends TSchema & { type: string }>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })
+}

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { MAX_BYTES_KEYWORD } from '../http/schemas.js'
+import { MAX_BYTES_KEYWORD, Nullable } from '../http/schemas.js'
 
 export const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
 export const Username = Type.String({
@@ -17,15 +17,15 @@ export const NewPassword = Type.String({
   description: '8 characters to 72 bytes in UTF-8',
   examples: ['correct horse battery'],
 })
-const Name = Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { examples: ['Ada'] })
+const Name = Nullable(Type.String({ maxLength: 100, examples: ['Ada'] }))
 
 export const User = Type.Object(
   {
     id: Type.Integer(),
     email: Type.String(),
     username: Type.String(),
-    first_name: Type.Union([Type.String(), Type.Null()]),
-    last_name: Type.Union([Type.String(), Type.Null()]),
+    first_name: Nullable(Type.String()),
+    last_name: Nullable(Type.String()),
     is_active: Type.Boolean(),
     is_verified: Type.Boolean(),
     created_at: Type.String({ format: 'date-time' }),
