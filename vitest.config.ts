@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 // The suite runs on PGlite always, and a second time on PostgreSQL when TEST_DATABASE_URL is set.
 const databases = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])]
+// Files that use no database run once, in the PGlite project.
+const DATABASE_FREE = ['test/config.test.ts', 'test/server.test.ts']
 
 export default defineConfig({
   test: {
@@ -11,7 +13,7 @@ export default defineConfig({
     pool: 'forks',
     projects: databases.map((db) => ({
       extends: true,
-      test: { name: db, env: { TEST_DB_KIND: db } },
+      test: { name: db, env: { TEST_DB_KIND: db }, exclude: db === 'pglite' ? [] : DATABASE_FREE },
     })),
   },
 })

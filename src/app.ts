@@ -81,6 +81,8 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     exposedHeaders: ['X-Total-Count', 'Retry-After'],
   })
   await app.register(formbody)
+  // Bodies are JSON (and the login form): a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 

@@ -1,0 +1,176 @@
+// The process entry as an operator runs it: `tsx src/server.ts` with its configuration in the environment.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, expect, test } from 'vitest'
+import { API } from './helpers/app.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+const started = new Set<ChildProcess>()
+const tempDirs: string[] = []
+
+interface Running {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/**
+ * Starts the server with only PATH and `env`. Variables a stray .env could set are given explicitly (an empty
+ * value counts as unset), because dotenv never overrides a variable already in the environment.
+ */
+function startServer(env: Record<string, string>): Running {
+  const child = spawn(TSX, ['src/server.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: '',
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+      ALLOWED_ORIGINS: '',
+      HOST: '127.0.0.1',
+      ...env,
+    },
+    // Its own process group: tsx runs the server in a child process, and cleanup must reach both.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  started.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8')
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      started.delete(child)
+      resolve({ code, signal })
+    })
+  })
+  return { child, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+/** Resolves with the exit, or with 'timeout' after ms. */
+async function exitWithin(server: Running, ms: number) {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms)
+  })
+  try {
+    return await Promise.race([server.exited, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (!address || typeof address === 'string') throw new Error('no TCP port')
+  return address.port
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'insurge-server-test-'))
+  tempDirs.push(dir)
+  return dir
+}
+
+afterAll(() => {
+  for (const child of started) killGroup(child)
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+test('PORT=abc: exits non-zero with one line naming PORT', async () => {
+  const server = startServer({ PORT: 'abc', DATABASE_URL: `pglite://${tempDir()}/data` })
+  try {
+    const exit = await exitWithin(server, 20_000)
+    expect(exit).not.toBe('timeout')
+    expect(exit).not.toMatchObject({ code: 0 })
+    const lines = server.stderr().trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/\bPORT\b/)
+  } finally {
+    killGroup(server.child)
+  }
+})
+
+test('ENVIRONMENT=production without SECRET_KEY: exits non-zero naming SECRET_KEY', async () => {
+  const server = startServer({
+    ENVIRONMENT: 'production',
+    SECRET_KEY: '',
+    DEBUG: 'false',
+    DATABASE_URL: `pglite://${tempDir()}/data`,
+  })
+  try {
+    const exit = await exitWithin(server, 20_000)
+    expect(exit).not.toBe('timeout')
+    expect(exit).not.toMatchObject({ code: 0 })
+    const lines = server.stderr().trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/\bSECRET_KEY\b/)
+  } finally {
+    killGroup(server.child)
+  }
+})
+
+test('starts on a fresh data directory, keeps query strings out of the logs, and stops cleanly on SIGTERM', async () => {
+  const port = await freePort()
+  const server = startServer({
+    DATABASE_URL: `pglite://${tempDir()}/data`,
+    PORT: String(port),
+    DEBUG: 'false',
+    LOG_LEVEL: 'info',
+    ENVIRONMENT: 'development',
+    SECRET_KEY: 'server-test-secret-key-that-is-long-enough',
+  })
+  const base = `http://127.0.0.1:${port}`
+  try {
+    // Ready within 30 s: poll /health until it answers 200 (the process must not have exited meanwhile).
+    const deadline = Date.now() + 30_000
+    let health: Response | undefined
+    while (Date.now() < deadline && server.child.exitCode === null) {
+      health = await fetch(`${base}/health`).catch(() => undefined)
+      if (health?.status === 200) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(health?.status, `stderr: ${server.stderr()}`).toBe(200)
+    expect(await health?.json()).toMatchObject({ database: 'ok', redis: 'disabled', ai: 'disabled' })
+
+    const refreshed = await fetch(`${base}${API}/auth/refresh?refresh_token=SECRETVALUE`, { method: 'POST' })
+    expect(refreshed.status).toBe(401)
+    // Wait for the request to be logged, then check that the token is not in the logs.
+    const logDeadline = Date.now() + 5000
+    while (Date.now() < logDeadline && !server.stdout().includes(`${API}/auth/refresh`)) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(server.stdout()).toContain(`${API}/auth/refresh`)
+    expect(server.stdout()).not.toContain('SECRETVALUE')
+    expect(server.stderr()).not.toContain('SECRETVALUE')
+
+    server.child.kill('SIGTERM')
+    const exit = await exitWithin(server, 10_000)
+    expect(exit).toEqual({ code: 0, signal: null })
+  } finally {
+    killGroup(server.child)
+  }
+}, 60_000)
