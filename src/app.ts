@@ -10,12 +10,16 @@ import { authRoutes } from './auth/auth.routes.js'
 import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
 import { createTokens } from './auth/tokens.js'
+import { chatRoutes } from './chat/chat.routes.js'
+import { createChatEvents } from './chat/events.js'
+import { noSocketsPresence } from './chat/presence.js'
 import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
 import type { Deps } from './deps.js'
 import { healthRoutes } from './health/health.routes.js'
 import { registerDocs } from './http/docs.js'
 import { registerErrorHandlers } from './http/errors.js'
+import { registerLenientJsonParser } from './http/json.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
 import { usersRoutes } from './users/users.routes.js'
 
@@ -69,6 +73,10 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     version: PACKAGE_VERSION,
     passwords: createPasswords(config.BCRYPT_ROUNDS),
     tokens: createTokens(config),
+    events: createChatEvents((err, event) =>
+      app.log.error({ err, event: event.type }, 'chat event listener failed'),
+    ),
+    presence: noSocketsPresence,
   }
   app.decorate('deps', deps)
   app.addHook('onClose', async () => {
@@ -83,6 +91,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await app.register(formbody)
   // Bodies are JSON (and the login form): a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
+  registerLenientJsonParser(app)
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
@@ -91,6 +100,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     async (api) => {
       await api.register(authRoutes)
       await api.register(usersRoutes)
+      await api.register(chatRoutes)
     },
     { prefix: API_PREFIX },
   )

@@ -1,9 +1,11 @@
 // Drizzle tables: the single description of the database; drizzle-kit generates migrations from it.
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   boolean,
   index,
   integer,
+  pgEnum,
   pgTable,
   text,
   timestamp,
@@ -56,5 +58,93 @@ export const refreshTokenFamilies = pgTable(
   (t) => [index('refresh_token_families_user_id_idx').on(t.userId)],
 )
 
+export const sessionType = pgEnum('session_type', ['public', 'invite_only', 'private'])
+export const participantRole = pgEnum('participant_role', ['owner', 'admin', 'member', 'viewer'])
+export const messageRole = pgEnum('message_role', ['user', 'assistant', 'system'])
+export const aiMode = pgEnum('ai_mode', ['off', 'mention', 'always'])
+
+/**
+ * A room. `last_seq`, `message_count` and `participant_count` are counters kept in the same
+ * statement as the change they count: the row lock they take is what makes seq gapless and
+ * capacity exact under concurrency, and lists read them without counting rows.
+ */
+export const chatSessions = pgTable(
+  'chat_sessions',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    title: varchar('title', { length: 200 }).notNull(),
+    description: varchar('description', { length: 1000 }),
+    sessionType: sessionType('session_type').notNull(),
+    maxParticipants: integer('max_participants').notNull(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id),
+    aiMode: aiMode('ai_mode').notNull(),
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    messageCount: integer('message_count').notNull().default(0),
+    participantCount: integer('participant_count').notNull().default(0),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('chat_sessions_public_idx')
+      .on(t.lastActivityAt)
+      .where(sql`${t.sessionType} = 'public' and ${t.deletedAt} is null`),
+  ],
+)
+
+export const chatParticipants = pgTable(
+  'chat_participants',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    sessionId: integer('session_id')
+      .notNull()
+      .references(() => chatSessions.id),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    role: participantRole('role').notNull(),
+    joinedAt: timestamp('joined_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('chat_participants_session_user_key').on(t.sessionId, t.userId),
+    // The database itself holds the rule "exactly one owner": a second owner row cannot exist.
+    uniqueIndex('chat_participants_one_owner_key').on(t.sessionId).where(sql`${t.role} = 'owner'`),
+    index('chat_participants_user_idx').on(t.userId),
+  ],
+)
+
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    sessionId: integer('session_id')
+      .notNull()
+      .references(() => chatSessions.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    userId: integer('user_id').references(() => users.id),
+    role: messageRole('role').notNull(),
+    content: text('content').notNull(),
+    clientMsgId: varchar('client_msg_id', { length: 100 }),
+    replyTo: bigint('reply_to', { mode: 'number' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('chat_messages_session_seq_key').on(t.sessionId, t.seq),
+    uniqueIndex('chat_messages_client_msg_id_key')
+      .on(t.sessionId, t.userId, t.clientMsgId)
+      .where(sql`${t.clientMsgId} is not null`),
+  ],
+)
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenFamilyRow = typeof refreshTokenFamilies.$inferSelect
+export type ChatSessionRow = typeof chatSessions.$inferSelect
+export type ChatParticipantRow = typeof chatParticipants.$inferSelect
+export type ChatMessageRow = typeof chatMessages.$inferSelect
+export type SessionType = (typeof sessionType.enumValues)[number]
+export type ParticipantRole = (typeof participantRole.enumValues)[number]
+export type MessageRole = (typeof messageRole.enumValues)[number]
+export type AiMode = (typeof aiMode.enumValues)[number]

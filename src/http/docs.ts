@@ -47,6 +47,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       tags: [
         { name: 'auth', description: 'Accounts and tokens' },
         { name: 'users', description: 'The caller’s account' },
+        { name: 'chat', description: 'Rooms, participants and messages' },
         { name: 'health', description: 'Probes' },
       ],
     },

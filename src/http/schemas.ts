@@ -32,3 +32,14 @@ export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, {
 export function Nullable<T extends TSchema & { type: string }>(schema: T) {
   return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })
 }
+
+/**
+ * A string from a fixed list, as JSON Schema `enum`: one clear validation error ("must be one of …")
+ * instead of one per literal, and a dropdown in Swagger UI.
+ */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { description?: string } = {},
+) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}

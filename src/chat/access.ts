@@ -1,0 +1,150 @@
+// The one door to a room: loads it with the caller's role, and hides what the caller may not see.
+import { and, asc, eq, isNull } from 'drizzle-orm'
+import type { Actor } from '../auth/actor.js'
+import type { Executor } from '../db/connect.js'
+import {
+  type ChatSessionRow,
+  chatParticipants,
+  chatSessions,
+  type ParticipantRole,
+  users,
+} from '../db/schema.js'
+import { AppError } from '../errors.js'
+import type { ParticipantView, SessionView } from './chat.schemas.js'
+import type { Presence } from './presence.js'
+
+export interface VisibleSession {
+  session: ChatSessionRow
+  ownerUsername: string
+  /** The caller's role, or null for a public room they have not joined. */
+  role: ParticipantRole | null
+}
+
+export const sessionNotFound = () => new AppError('not_found', 'Chat session not found')
+
+/**
+ * The room with the caller's role. Deleted rooms, and rooms other than public ones that the caller
+ * is not in, are 404: their existence is not revealed.
+ */
+export async function loadVisibleSession(
+  db: Executor,
+  actor: Actor,
+  sessionId: number,
+): Promise<VisibleSession> {
+  const [row] = await db
+    .select({ session: chatSessions, ownerUsername: users.username, role: chatParticipants.role })
+    .from(chatSessions)
+    .innerJoin(users, eq(users.id, chatSessions.ownerId))
+    .leftJoin(
+      chatParticipants,
+      and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
+    )
+    .where(and(eq(chatSessions.id, sessionId), isNull(chatSessions.deletedAt)))
+    .limit(1)
+  if (!row || (row.role === null && row.session.sessionType !== 'public')) throw sessionNotFound()
+  return row
+}
+
+/** Like loadVisibleSession, for reading the room's content: a public room must be joined first (403). */
+export async function loadJoinedSession(
+  db: Executor,
+  actor: Actor,
+  sessionId: number,
+): Promise<VisibleSession & { role: ParticipantRole }> {
+  const visible = await loadVisibleSession(db, actor, sessionId)
+  if (visible.role === null) throw new AppError('forbidden', 'Join this session first')
+  return visible as VisibleSession & { role: ParticipantRole }
+}
+
+/**
+ * Takes the room's row lock for the rest of the transaction: membership changes of one room
+ * (joins, invites, role changes, removals) run one at a time, so counts and the single owner hold.
+ */
+export async function lockSession(tx: Executor, sessionId: number): Promise<void> {
+  await tx
+    .select({ id: chatSessions.id })
+    .from(chatSessions)
+    .where(eq(chatSessions.id, sessionId))
+    .for('update')
+}
+
+export function toSessionView({ session, ownerUsername, role }: VisibleSession): SessionView {
+  return {
+    id: session.id,
+    title: session.title,
+    description: session.description,
+    session_type: session.sessionType,
+    max_participants: session.maxParticipants,
+    owner_id: session.ownerId,
+    owner_username: ownerUsername,
+    is_active: session.deletedAt === null,
+    ai_mode: session.aiMode,
+    created_at: session.createdAt.toISOString(),
+    updated_at: session.updatedAt.toISOString(),
+    participant_count: session.participantCount,
+    message_count: session.messageCount,
+    my_role: role,
+  }
+}
+
+const participantColumns = {
+  id: chatParticipants.id,
+  userId: chatParticipants.userId,
+  role: chatParticipants.role,
+  joinedAt: chatParticipants.joinedAt,
+  username: users.username,
+  firstName: users.firstName,
+  lastName: users.lastName,
+}
+
+type ParticipantRow = {
+  id: number
+  userId: number
+  role: ParticipantRole
+  joinedAt: Date
+  username: string
+  firstName: string | null
+  lastName: string | null
+}
+
+export function toParticipantView(
+  row: ParticipantRow,
+  sessionId: number,
+  presence: Presence,
+): ParticipantView {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    username: row.username,
+    first_name: row.firstName,
+    last_name: row.lastName,
+    role: row.role,
+    joined_at: row.joinedAt.toISOString(),
+    is_online: presence.isOnline(sessionId, row.userId),
+  }
+}
+
+/** Every participant of the room, oldest first. */
+export async function listParticipantRows(db: Executor, sessionId: number): Promise<ParticipantRow[]> {
+  return db
+    .select(participantColumns)
+    .from(chatParticipants)
+    .innerJoin(users, eq(users.id, chatParticipants.userId))
+    .where(eq(chatParticipants.sessionId, sessionId))
+    .orderBy(asc(chatParticipants.joinedAt), asc(chatParticipants.id))
+}
+
+/** One participant of the room, or undefined. */
+export async function findParticipantRow(
+  db: Executor,
+  sessionId: number,
+  userId: number,
+): Promise<ParticipantRow | undefined> {
+  const [row] = await db
+    .select(participantColumns)
+    .from(chatParticipants)
+    .innerJoin(users, eq(users.id, chatParticipants.userId))
+    .where(and(eq(chatParticipants.sessionId, sessionId), eq(chatParticipants.userId, userId)))
+    .limit(1)
+  return row
+}

@@ -1,0 +1,159 @@
+// Messages: the one send function (HTTP, WebSocket and the assistant all come through it) and history.
+import { type SQL, sql } from 'drizzle-orm'
+import type { Actor } from '../auth/actor.js'
+import { queryRows } from '../db/connect.js'
+import { violatedUniqueConstraint } from '../db/errors.js'
+import { chatMessages, chatParticipants, chatSessions, users } from '../db/schema.js'
+import type { Deps } from '../deps.js'
+import { AppError } from '../errors.js'
+import { loadJoinedSession } from './access.js'
+import type { MessageCreateInput, MessagesQueryInput, MessageView } from './chat.schemas.js'
+import { assertCan, rolesAllowed } from './permissions.js'
+
+type ChatDeps = Pick<Deps, 'db' | 'events'>
+
+export interface SendResult {
+  message: MessageView
+  /** False when `client_msg_id` matched an earlier message: the retry gets that one back. */
+  created: boolean
+}
+
+/** A message as raw SQL returns it (bigints may arrive as strings). */
+interface MessageRecord {
+  id: number | string
+  session_id: number
+  seq: number | string
+  user_id: number | null
+  username?: string
+  role: MessageView['role']
+  content: string
+  client_msg_id: string | null
+  reply_to: number | string | null
+  created_at: string
+}
+
+/** ISO-8601 UTC with milliseconds, formatted by the database so both drivers return the same text. */
+const CREATED_AT = sql.raw(
+  `to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`,
+)
+const MESSAGE_COLUMNS = sql`m.id, m.session_id, m.seq, m.user_id, m.role, m.content, m.client_msg_id, m.reply_to, ${CREATED_AT}`
+
+/**
+ * Stores a user message with the room's next seq, then emits it. One statement: the counter UPDATE
+ * (which also checks that the sender may send) and the INSERT commit together, so seq has no gaps and
+ * no duplicates however many people send at once.
+ */
+export async function sendMessage(
+  deps: ChatDeps,
+  actor: Actor,
+  sessionId: number,
+  input: MessageCreateInput,
+): Promise<SendResult> {
+  const clientMsgId = input.client_msg_id ?? null
+  let records: MessageRecord[]
+  try {
+    records = await queryRows<MessageRecord>(
+      deps.db,
+      sql`with slot as (
+            update ${chatSessions}
+               set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
+             where id = ${sessionId} and deleted_at is null
+               and exists (select 1 from ${chatParticipants} p
+                            where p.session_id = ${sessionId} and p.user_id = ${actor.id}
+                              and p.role in ${inList(rolesAllowed('send_message'))})
+         returning id, last_seq)
+          insert into ${chatMessages} as m (session_id, seq, user_id, role, content, client_msg_id)
+          select slot.id, slot.last_seq, ${actor.id}::integer, 'user'::message_role, ${input.content}::text,
+                 ${clientMsgId}::varchar
+            from slot
+          returning ${MESSAGE_COLUMNS}`,
+    )
+  } catch (error) {
+    // The same client_msg_id again: the statement rolled back whole (no seq taken); answer with the first.
+    if (clientMsgId !== null && violatedUniqueConstraint(error) === 'chat_messages_client_msg_id_key') {
+      return { message: await findByClientMsgId(deps, actor, sessionId, clientMsgId), created: false }
+    }
+    throw error
+  }
+  const [record] = records
+  if (!record) throw await whyNotSent(deps, actor, sessionId)
+  const message = toMessageView({ ...record, username: actor.username })
+  deps.events.emit({ type: 'message_created', sessionId, message })
+  return { message, created: true }
+}
+
+/**
+ * A page of history, oldest first. Without a cursor: the newest `limit`; `before_seq`: the newest
+ * `limit` before it; `after_seq`: the oldest `limit` after it; `skip` counts back from the newest.
+ */
+export async function listMessages(
+  deps: ChatDeps,
+  actor: Actor,
+  sessionId: number,
+  query: MessagesQueryInput,
+): Promise<MessageView[]> {
+  await loadJoinedSession(deps.db, actor, sessionId)
+  const filters: SQL[] = [sql`m.session_id = ${sessionId}`]
+  if (query.after_seq !== undefined) filters.push(sql`m.seq > ${query.after_seq}`)
+  if (query.before_seq !== undefined) filters.push(sql`m.seq < ${query.before_seq}`)
+  const ascending = query.after_seq !== undefined
+  const records = await queryRows<MessageRecord>(
+    deps.db,
+    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
+          from ${chatMessages} m left join ${users} u on u.id = m.user_id
+         where ${sql.join(filters, sql` and `)}
+         order by m.seq ${ascending ? sql`asc` : sql`desc`}
+         limit ${query.limit} offset ${query.skip}`,
+  )
+  const messages = records.map(toMessageView)
+  return ascending ? messages : messages.reverse()
+}
+
+export function toMessageView(record: MessageRecord): MessageView {
+  return {
+    id: Number(record.id),
+    session_id: Number(record.session_id),
+    seq: Number(record.seq),
+    user_id: record.user_id === null ? null : Number(record.user_id),
+    username: record.username ?? record.role,
+    role: record.role,
+    content: record.content,
+    client_msg_id: record.client_msg_id,
+    reply_to: record.reply_to === null ? null : Number(record.reply_to),
+    created_at: record.created_at,
+  }
+}
+
+async function findByClientMsgId(
+  deps: ChatDeps,
+  actor: Actor,
+  sessionId: number,
+  clientMsgId: string,
+): Promise<MessageView> {
+  const [record] = await queryRows<MessageRecord>(
+    deps.db,
+    sql`select ${MESSAGE_COLUMNS} from ${chatMessages} m
+         where m.session_id = ${sessionId} and m.user_id = ${actor.id} and m.client_msg_id = ${clientMsgId}`,
+  )
+  if (!record) throw new Error('client_msg_id conflict without a matching message')
+  return toMessageView({ ...record, username: actor.username })
+}
+
+/** The send statement stored nothing: say why, with the same rules as every other room access. */
+async function whyNotSent(deps: ChatDeps, actor: Actor, sessionId: number): Promise<AppError> {
+  try {
+    const { role } = await loadJoinedSession(deps.db, actor, sessionId)
+    assertCan(role, 'send_message')
+    return new AppError('conflict', 'The message could not be stored; try again')
+  } catch (error) {
+    if (error instanceof AppError) return error
+    throw error
+  }
+}
+
+function inList(values: readonly string[]): SQL {
+  return sql`(${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )})`
+}

@@ -1,0 +1,68 @@
+// Rooms for tests: made through the real API, with one user per role and an outsider.
+import type { SessionType } from '../../src/db/schema.js'
+import { API, type TestApi, type TestUser } from './app.js'
+
+export interface RoomWithRoles {
+  id: number
+  owner: TestUser
+  admin: TestUser
+  member: TestUser
+  viewer: TestUser
+  /** Signed up, not in the room. */
+  outsider: TestUser
+}
+
+export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const
+
+/** Creates a room owned by a fresh user. */
+export async function createRoom(
+  api: TestApi,
+  owner: TestUser,
+  body: Record<string, unknown> = {},
+): Promise<{ id: number } & Record<string, unknown>> {
+  const res = await api.post(
+    `${API}/chat/sessions`,
+    { title: 'Room', session_type: 'public', ...body },
+    owner.token,
+  )
+  if (res.status !== 201) throw new Error(`create room failed: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
+/** Adds `user` to the room with `role`, by invitation from `by`. */
+export async function invite(api: TestApi, roomId: number, by: TestUser, user: TestUser, role = 'member') {
+  const res = await api.post(`${API}/chat/sessions/${roomId}/invite`, { user_id: user.id, role }, by.token)
+  if (res.status !== 201) throw new Error(`invite failed: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
+/**
+ * A room with an owner, an admin, a member and a viewer, plus an outsider. A private room cannot have
+ * other participants, so for 'private' only the owner is in it (the others are outsiders too).
+ */
+export async function roomWithRoles(
+  api: TestApi,
+  sessionType: SessionType = 'public',
+): Promise<RoomWithRoles> {
+  const [owner, admin, member, viewer, outsider] = await Promise.all([
+    api.signUp(),
+    api.signUp(),
+    api.signUp(),
+    api.signUp(),
+    api.signUp(),
+  ])
+  const room = await createRoom(api, owner, { session_type: sessionType })
+  if (sessionType !== 'private') {
+    await invite(api, room.id, owner, admin, 'admin')
+    await invite(api, room.id, owner, member, 'member')
+    await invite(api, room.id, owner, viewer, 'viewer')
+  }
+  return { id: room.id, owner, admin, member, viewer, outsider }
+}
+
+/** Sends a message and returns its JSON (throws unless 201). */
+export async function send(api: TestApi, roomId: number, user: TestUser, content: string) {
+  const res = await api.post(`${API}/chat/sessions/${roomId}/messages`, { content }, user.token)
+  if (res.status !== 201) throw new Error(`send failed: ${res.status} ${await res.text()}`)
+  return res.json()
+}
