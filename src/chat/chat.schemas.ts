@@ -76,9 +76,10 @@ export const SessionUpdate = Type.Object(
 
 export const InviteBody = Type.Object(
   {
-    user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    // Nullable: clients that send unused fields as null (as Python ones do) mean "not this one".
+    user_id: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }))),
+    username: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 50 }))),
+    email: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 254 }))),
     role: Type.Optional(RoleField),
   },
   {

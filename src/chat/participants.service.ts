@@ -31,8 +31,11 @@ export async function listParticipants(
   sessionId: number,
 ): Promise<ParticipantView[]> {
   await loadVisibleSession(deps.db, actor, sessionId)
-  const rows = await listParticipantRows(deps.db, sessionId)
-  return rows.map((row) => toParticipantView(row, sessionId, deps.presence))
+  const [rows, online] = await Promise.all([
+    listParticipantRows(deps.db, sessionId),
+    deps.presence.online(sessionId),
+  ])
+  return rows.map((row) => toParticipantView(row, online))
 }
 
 /** Joins a public room as a member. Joining again is a no-op that answers the same. */
@@ -231,16 +234,16 @@ async function setRole(
 }
 
 async function findInvitee(db: Executor, input: InviteInput): Promise<{ id: number }> {
-  const given = [input.user_id, input.username, input.email].filter((v) => v !== undefined)
+  const given = [input.user_id, input.username, input.email].filter((v) => v !== undefined && v !== null)
   if (given.length !== 1) {
     throw new AppError('invalid', 'Give exactly one of user_id, username or email', [
       { path: 'body', message: 'must have exactly one of user_id, username, email' },
     ])
   }
   const match =
-    input.user_id !== undefined
+    input.user_id !== undefined && input.user_id !== null
       ? eq(users.id, input.user_id)
-      : input.username !== undefined
+      : input.username !== undefined && input.username !== null
         ? eq(sql`lower(${users.username})`, input.username.toLowerCase())
         : eq(sql`lower(${users.email})`, (input.email ?? '').toLowerCase())
   const [user] = await db
@@ -259,7 +262,7 @@ async function requireParticipant(
 ): Promise<ParticipantView> {
   const row = await findParticipantRow(deps.db, sessionId, userId)
   if (!row) throw notParticipant()
-  return toParticipantView(row, sessionId, deps.presence)
+  return toParticipantView(row, await deps.presence.online(sessionId))
 }
 
 async function emitJoined(deps: ChatDeps, sessionId: number, userId: number): Promise<ParticipantView> {
