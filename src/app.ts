@@ -11,16 +11,16 @@ import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
 import { createTokens } from './auth/tokens.js'
 import { chatRoutes } from './chat/chat.routes.js'
-import { createChatEvents } from './chat/events.js'
-import { noSocketsPresence } from './chat/presence.js'
 import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
 import type { Deps } from './deps.js'
+import { createDomainEvents } from './events.js'
 import { healthRoutes } from './health/health.routes.js'
 import { registerDocs } from './http/docs.js'
 import { registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
+import { createRealtimeParts, registerRealtime } from './realtime/realtime.js'
 import { usersRoutes } from './users/users.routes.js'
 
 declare module 'fastify' {
@@ -65,6 +65,9 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  const realtime = createRealtimeParts(config, redis, (err, what) =>
+    app.log.warn({ err }, `realtime: ${what} failed`),
+  )
   const deps: Deps = {
     config,
     db: database.db,
@@ -73,10 +76,10 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     version: PACKAGE_VERSION,
     passwords: createPasswords(config.BCRYPT_ROUNDS),
     tokens: createTokens(config),
-    events: createChatEvents((err, event) =>
-      app.log.error({ err, event: event.type }, 'chat event listener failed'),
+    events: createDomainEvents((err, event) =>
+      app.log.error({ err, event: event.type }, 'event listener failed'),
     ),
-    presence: noSocketsPresence,
+    presence: realtime.presence,
   }
   app.decorate('deps', deps)
   app.addHook('onClose', async () => {
@@ -95,6 +98,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
+  await registerRealtime(app, realtime)
   await app.register(healthRoutes)
   await app.register(
     async (api) => {

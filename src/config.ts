@@ -25,6 +25,11 @@ const ConfigSchema = Type.Object({
   REDIS_URL: Type.Optional(
     Type.String({ pattern: '^rediss?://', description: 'must start with redis:// or rediss://' }),
   ),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'insurge',
+    pattern: '^[A-Za-z0-9_.-]{1,64}$',
+    description: 'must be 1-64 letters, digits, dots, underscores or hyphens',
+  }),
   SECRET_KEY: Type.String({ default: DEFAULT_SECRET_KEY, minLength: 16 }),
   ALGORITHM: OneOf(['HS256', 'HS384', 'HS512'] as const, 'HS256'),
   ACCESS_TOKEN_EXPIRE_MINUTES: Int(30, 1, 24 * 60),

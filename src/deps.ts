@@ -2,10 +2,10 @@
 import type { Redis } from 'ioredis'
 import type { Passwords } from './auth/passwords.js'
 import type { Tokens } from './auth/tokens.js'
-import type { ChatEvents } from './chat/events.js'
 import type { Presence } from './chat/presence.js'
 import type { Config } from './config.js'
 import type { Database, DatabaseHandle } from './db/connect.js'
+import type { DomainEvents } from './events.js'
 
 export interface Deps {
   /** The package version, reported by / and /health. */
@@ -16,7 +16,7 @@ export interface Deps {
   redis: Redis | undefined
   passwords: Passwords
   tokens: Tokens
-  /** Chat changes, emitted after commit; the realtime layer subscribes. */
-  events: ChatEvents
+  /** Changes, emitted after commit; the realtime layer subscribes. */
+  events: DomainEvents
   presence: Presence
 }

@@ -1,6 +1,6 @@
-// Domain events of the chat feature, emitted after their transaction commits. The realtime layer
-// decides who receives them; nothing here knows about sockets.
-import type { MessageView, ParticipantView, SessionView } from './chat.schemas.js'
+// Domain events, emitted by services after their transaction commits. The realtime layer decides who
+// receives them; nothing here knows about sockets.
+import type { MessageView, ParticipantView, SessionView } from './chat/chat.schemas.js'
 
 export type ChatEvent =
   | { type: 'message_created'; sessionId: number; message: MessageView }
@@ -16,17 +16,24 @@ export type ChatEvent =
   | { type: 'session_updated'; sessionId: number; session: Omit<SessionView, 'my_role'> }
   | { type: 'session_deleted'; sessionId: number }
 
-export type ChatEventListener = (event: ChatEvent) => void
+/** The user's logins were ended (logout-all, password change, deactivation): their sockets close too. */
+export type AccountEvent = { type: 'account_signed_out'; userId: number; reason: string }
 
-export interface ChatEvents {
-  emit(event: ChatEvent): void
+export type DomainEvent = ChatEvent | AccountEvent
+
+export type DomainEventListener = (event: DomainEvent) => void
+
+export interface DomainEvents {
+  emit(event: DomainEvent): void
   /** Returns the function that unsubscribes. */
-  subscribe(listener: ChatEventListener): () => void
+  subscribe(listener: DomainEventListener): () => void
 }
 
 /** A listener that throws is reported and skipped: one bad subscriber must not undo a committed change. */
-export function createChatEvents(onListenerError: (error: unknown, event: ChatEvent) => void): ChatEvents {
-  const listeners = new Set<ChatEventListener>()
+export function createDomainEvents(
+  onListenerError: (error: unknown, event: DomainEvent) => void,
+): DomainEvents {
+  const listeners = new Set<DomainEventListener>()
   return {
     emit(event) {
       for (const listener of listeners) {

@@ -14,6 +14,7 @@ import {
   TokenPair,
 } from './auth.schemas.js'
 import { login, logout, logoutEverywhere, refresh, register } from './auth.service.js'
+import { issueTicket } from './tickets.js'
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -85,6 +86,20 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
+    '/auth/ws-ticket',
+    {
+      onRequest: app.requireActor,
+      schema: {
+        tags: ['auth'],
+        summary: 'A single-use ticket for /ws?ticket=… (valid 60 s), so the access token stays out of URLs',
+        security: bearerSecurity,
+        response: { 200: WsTicket, ...errorResponses(401) },
+      },
+    },
+    (req) => issueTicket(app.deps, req.actor),
+  )
+
+  app.post(
     '/auth/logout-all',
     {
       onRequest: app.requireActor,
@@ -101,6 +116,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 }
+
+const WsTicket = Type.Object(
+  { ticket: Type.String(), expires_in: Type.Integer({ description: 'Seconds the ticket stays valid' }) },
+  { examples: [{ ticket: 'mC1T0V3cQe0o1cYk3p9xWQ2d8nq5J8mQ4m1sZcJfQ0A', expires_in: 60 }] },
+)
 
 function requireRefreshToken(token: string | undefined): string {
   if (token === undefined) {

@@ -87,8 +87,9 @@ export async function logout(deps: AuthDeps, refreshToken: string): Promise<void
 }
 
 /** Ends every login of the caller: every refresh token stops working. */
-export async function logoutEverywhere(deps: Pick<Deps, 'db'>, actor: Actor): Promise<void> {
+export async function logoutEverywhere(deps: Pick<Deps, 'db' | 'events'>, actor: Actor): Promise<void> {
   await revokeAllRefreshTokens(deps.db, actor.id)
+  deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Logged out everywhere' })
 }
 
 export async function revokeAllRefreshTokens(db: Executor, userId: number): Promise<void> {

@@ -11,7 +11,6 @@ import {
 } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import type { ParticipantView, SessionView } from './chat.schemas.js'
-import type { Presence } from './presence.js'
 
 export interface VisibleSession {
   session: ChatSessionRow
@@ -107,11 +106,8 @@ type ParticipantRow = {
   lastName: string | null
 }
 
-export function toParticipantView(
-  row: ParticipantRow,
-  sessionId: number,
-  presence: Presence,
-): ParticipantView {
+/** `online`: the ids of the users with a socket in the room (Presence.onlineUsers). */
+export function toParticipantView(row: ParticipantRow, online: ReadonlySet<number>): ParticipantView {
   return {
     id: row.id,
     user_id: row.userId,
@@ -120,7 +116,7 @@ export function toParticipantView(
     last_name: row.lastName,
     role: row.role,
     joined_at: row.joinedAt.toISOString(),
-    is_online: presence.isOnline(sessionId, row.userId),
+    is_online: online.has(row.userId),
   }
 }
 

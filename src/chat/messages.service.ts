@@ -1,7 +1,7 @@
 // Messages: the one send function (HTTP, WebSocket and the assistant all come through it) and history.
 import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
-import { queryRows } from '../db/connect.js'
+import { type Database, queryRows } from '../db/connect.js'
 import { violatedUniqueConstraint } from '../db/errors.js'
 import { chatMessages, chatParticipants, chatSessions, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
@@ -93,12 +93,28 @@ export async function listMessages(
   query: MessagesQueryInput,
 ): Promise<MessageView[]> {
   await loadJoinedSession(deps.db, actor, sessionId)
+  return selectMessages(deps.db, sessionId, query)
+}
+
+/**
+ * Stored messages of a room with seq > afterSeq, oldest first: the WebSocket replay and gap fill.
+ * No access check: the caller has already checked the socket's right to the room.
+ */
+export function listMessagesAfter(db: Database, sessionId: number, afterSeq: number, limit: number) {
+  return selectMessages(db, sessionId, { after_seq: afterSeq, limit, skip: 0 })
+}
+
+async function selectMessages(
+  db: Database,
+  sessionId: number,
+  query: MessagesQueryInput,
+): Promise<MessageView[]> {
   const filters: SQL[] = [sql`m.session_id = ${sessionId}`]
   if (query.after_seq !== undefined) filters.push(sql`m.seq > ${query.after_seq}`)
   if (query.before_seq !== undefined) filters.push(sql`m.seq < ${query.before_seq}`)
   const ascending = query.after_seq !== undefined
   const records = await queryRows<MessageRecord>(
-    deps.db,
+    db,
     sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
           from ${chatMessages} m left join ${users} u on u.id = m.user_id
          where ${sql.join(filters, sql` and `)}

@@ -1,9 +1,6 @@
-// Who is online, as the chat feature asks it. The WebSocket gateway is what knows; until a socket is
-// connected nobody is online.
+// Who is online, as the chat feature asks it; the WebSocket hub is what knows.
 
 export interface Presence {
-  isOnline(sessionId: number, userId: number): boolean
+  /** The ids of the users with a socket following the room, on any instance. */
+  online(sessionId: number): Promise<ReadonlySet<number>>
 }
-
-/** The answer while no gateway is running: no sockets, so nobody is online. */
-export const noSocketsPresence: Presence = { isOnline: () => false }

@@ -134,11 +134,11 @@ export async function getSession(
   sessionId: number,
 ): Promise<SessionDetailView> {
   const visible = await loadVisibleSession(deps.db, actor, sessionId)
-  const participants = await listParticipantRows(deps.db, sessionId)
-  return {
-    ...toSessionView(visible),
-    participants: participants.map((p) => toParticipantView(p, sessionId, deps.presence)),
-  }
+  const [participants, online] = await Promise.all([
+    listParticipantRows(deps.db, sessionId),
+    deps.presence.online(sessionId),
+  ])
+  return { ...toSessionView(visible), participants: participants.map((p) => toParticipantView(p, online)) }
 }
 
 export async function updateSession(

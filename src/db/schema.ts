@@ -139,6 +139,19 @@ export const chatMessages = pgTable(
   ],
 )
 
+/** Single-use WebSocket tickets (60 s), so that access tokens stay out of URLs. Only their hash is stored. */
+export const wsTickets = pgTable(
+  'ws_tickets',
+  {
+    tokenHash: varchar('token_hash', { length: 64 }).primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('ws_tickets_expires_at_idx').on(t.expiresAt)],
+)
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenFamilyRow = typeof refreshTokenFamilies.$inferSelect
 export type ChatSessionRow = typeof chatSessions.$inferSelect

@@ -94,6 +94,7 @@ function toFieldError(context: string, e: AjvError): FieldError {
   if (e.keyword === MAX_BYTES_KEYWORD)
     return { path, message: `is longer than ${e.parentSchema?.[MAX_BYTES_KEYWORD]} bytes in UTF-8` }
   if (e.keyword === 'required') return { path, message: 'is required' }
+  if (e.keyword === 'pattern' && e.params.pattern === '\\S') return { path, message: 'must not be blank' }
   if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
     return { path, message: `must be one of: ${e.params.allowedValues.join(', ')}` }
   }

@@ -31,7 +31,7 @@ export function rethrowUserConflict(error: unknown): never {
 }
 
 export async function updateMe(
-  deps: Pick<Deps, 'db' | 'passwords'>,
+  deps: Pick<Deps, 'db' | 'passwords' | 'events'>,
   actor: Actor,
   patch: UserUpdateInput,
 ): Promise<UserView> {
@@ -66,13 +66,17 @@ export async function updateMe(
     })
     .catch(rethrowUserConflict)
   if (!updated) throw new AppError('unauthenticated', 'Could not validate credentials')
+  if (changes.hashedPassword) {
+    deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Password changed' })
+  }
   return toUserView(updated)
 }
 
 /** Deactivates the account: its tokens stop working at once and login answers 403 from then on. */
-export async function deactivateMe(deps: Pick<Deps, 'db'>, actor: Actor): Promise<void> {
+export async function deactivateMe(deps: Pick<Deps, 'db' | 'events'>, actor: Actor): Promise<void> {
   await deps.db.transaction(async (tx) => {
     await tx.update(users).set({ isActive: false, updatedAt: new Date() }).where(eq(users.id, actor.id))
     await revokeAllRefreshTokens(tx, actor.id)
   })
+  deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Account deactivated' })
 }

@@ -1,0 +1,271 @@
+// GET /ws: authenticates a socket (access token or single-use ticket), then turns client frames into
+// calls of the same services HTTP uses, and lets the hub deliver room frames.
+import type {} from '@fastify/websocket'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { type Actor, authenticate } from '../auth/actor.js'
+import { redeemTicket } from '../auth/tickets.js'
+import { loadJoinedSession } from '../chat/access.js'
+import { sendMessage } from '../chat/messages.service.js'
+import { can } from '../chat/permissions.js'
+import type { ParticipantRole } from '../db/schema.js'
+import type { Deps } from '../deps.js'
+import { AppError } from '../errors.js'
+import { type ClientFrame, frames, parseClientFrame } from './frames.js'
+import type { Connection, Hub } from './hub.js'
+
+/** Frames a socket may have waiting for processing; a client that floods past this is cut off. */
+const MAX_QUEUED_FRAMES = 256
+const POLICY_VIOLATION = 1008
+
+interface ConnectQuery {
+  token?: string
+  ticket?: string
+  session_id?: string
+  after_seq?: string
+}
+
+export function registerGateway(app: FastifyInstance, hub: Hub): void {
+  let nextConnectionId = 1
+
+  app.get(
+    '/ws',
+    { websocket: true, schema: { hide: true } },
+    (socket: WebSocket, request: FastifyRequest) => {
+      // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
+      // being authenticated wait in `early`.
+      const early: string[] = []
+      let onText: (text: string) => void = (text) => early.push(text)
+      socket.on('message', (data, isBinary) => onText(isBinary ? '' : data.toString()))
+
+      open(app.deps, socket, request)
+        .then(async (opened) => {
+          if (!opened) return
+          const connection: Connection = {
+            id: nextConnectionId++,
+            userId: opened.actor.id,
+            username: opened.actor.username,
+            socket,
+            rooms: new Map(),
+            alive: true,
+          }
+          socket.on('pong', () => {
+            connection.alive = true
+          })
+          socket.on('close', () => {
+            hub
+              .unregister(connection)
+              .catch((error) => request.log.error({ err: error }, 'websocket cleanup failed'))
+          })
+          await hub.register(connection)
+          const session = createFrameHandler(app.deps, hub, connection, opened.actor, request)
+          if (opened.sessionId === null) hub.sendTo(connection, frames.system(null, 'Connected'))
+          else {
+            const ok = await session.follow(
+              opened.sessionId,
+              opened.afterSeq,
+              `Connected to chat session ${opened.sessionId}`,
+            )
+            if (!ok) return
+          }
+          onText = (text) => session.push(text)
+          for (const text of early.splice(0)) session.push(text)
+        })
+        .catch((error) => {
+          request.log.error({ err: error }, 'websocket open failed')
+          socket.close(1011, 'Internal error')
+        })
+    },
+  )
+}
+
+interface Opened {
+  actor: Actor
+  sessionId: number | null
+  afterSeq: number | undefined
+}
+
+/** Checks origin, credentials and the query; closes the socket with 1008 and a reason when one fails. */
+async function open(deps: Deps, socket: WebSocket, request: FastifyRequest): Promise<Opened | null> {
+  const refuse = (reason: string) => {
+    socket.close(POLICY_VIOLATION, reason)
+    return null
+  }
+  const origin = request.headers.origin
+  const allowed = deps.config.ALLOWED_ORIGINS
+  if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin))
+    return refuse('Origin not allowed')
+
+  const query = request.query as ConnectQuery
+  const sessionId = query.session_id === undefined ? null : positiveInt(query.session_id)
+  const afterSeq = query.after_seq === undefined ? undefined : nonNegativeInt(query.after_seq)
+  if (sessionId === undefined) return refuse('session_id must be a positive integer')
+  if (afterSeq === null) return refuse('after_seq must be a non-negative integer')
+
+  let actor: Actor
+  try {
+    if (query.ticket) actor = await redeemTicket(deps, query.ticket)
+    else if (query.token) actor = await authenticate(deps, query.token)
+    else return refuse('A token or ticket is required')
+  } catch (error) {
+    if (error instanceof AppError) return refuse(error.detail)
+    throw error
+  }
+  return { actor, sessionId, afterSeq }
+}
+
+interface FrameHandler {
+  /** Queues one text frame; frames of a socket are handled one at a time, in order. */
+  push(text: string): void
+  /**
+   * Subscribes the socket to a room it may read, greets it, then replays what it missed. Returns false
+   * when it may not: on connect the socket is closed (1008), later it gets an error frame.
+   */
+  follow(
+    sessionId: number,
+    afterSeq: number | undefined,
+    greeting: string,
+    onConnect?: boolean,
+  ): Promise<boolean>
+}
+
+function createFrameHandler(
+  deps: Deps,
+  hub: Hub,
+  connection: Connection,
+  actor: Actor,
+  request: FastifyRequest,
+): FrameHandler {
+  let queued = 0
+  let tail: Promise<void> = Promise.resolve()
+
+  async function follow(
+    sessionId: number,
+    afterSeq: number | undefined,
+    greeting: string,
+    onConnect = true,
+  ): Promise<boolean> {
+    let role: ParticipantRole
+    try {
+      ;({ role } = await loadJoinedSession(deps.db, actor, sessionId))
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error
+      if (onConnect) connection.socket.close(POLICY_VIOLATION, error.detail)
+      else hub.sendTo(connection, frames.error(error.code, error.detail, { session_id: sessionId }))
+      return false
+    }
+    const lastSeq = await hub.subscribe(connection, sessionId, role, async () => {
+      const { session } = await loadJoinedSession(deps.db, actor, sessionId)
+      return session.lastSeq
+    })
+    hub.sendTo(connection, frames.system(sessionId, greeting))
+    await hub.replay(connection, sessionId, afterSeq ?? lastSeq)
+    return true
+  }
+
+  async function dispatch(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        hub.sendTo(connection, frames.pong())
+        return
+      case 'chat_message': {
+        const { message } = await sendMessage(deps, actor, frame.session_id, {
+          content: frame.content,
+          client_msg_id: frame.client_msg_id,
+        })
+        hub.sendTo(connection, {
+          type: 'ack',
+          session_id: message.session_id,
+          client_msg_id: message.client_msg_id,
+          id: message.id,
+          seq: message.seq,
+        })
+        return
+      }
+      case 'subscribe':
+        await follow(
+          frame.session_id,
+          frame.after_seq,
+          `Subscribed to chat session ${frame.session_id}`,
+          false,
+        )
+        return
+      case 'unsubscribe':
+        await hub.unsubscribe(connection, frame.session_id)
+        return
+      case 'typing': {
+        const subscription = connection.rooms.get(frame.session_id)
+        if (!subscription) throw new AppError('forbidden', 'Subscribe to the session before sending typing')
+        if (!can(subscription.role, 'send_message')) {
+          throw new AppError('forbidden', 'Your role in this session cannot send messages')
+        }
+        hub.publishToRoom(
+          frame.session_id,
+          { x: actor.id },
+          {
+            type: 'typing',
+            session_id: frame.session_id,
+            user_id: actor.id,
+            username: actor.username,
+            is_typing: frame.is_typing,
+          },
+        )
+        return
+      }
+      case 'ai_stop':
+        throw new AppError('conflict', 'No assistant reply is in progress in this session')
+    }
+  }
+
+  async function handle(text: string): Promise<void> {
+    const parsed = parseClientFrame(text)
+    if (!parsed.ok) {
+      hub.sendTo(connection, frames.error(parsed.code, parsed.detail))
+      return
+    }
+    const frame = parsed.frame
+    try {
+      await dispatch(frame)
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error
+      hub.sendTo(
+        connection,
+        frames.error(error.code, error.detail, {
+          ...('session_id' in frame ? { session_id: frame.session_id } : {}),
+          ...(frame.type === 'chat_message' && frame.client_msg_id
+            ? { client_msg_id: frame.client_msg_id }
+            : {}),
+        }),
+      )
+    }
+  }
+
+  return {
+    follow,
+    push(text) {
+      if (++queued > MAX_QUEUED_FRAMES) {
+        connection.socket.close(POLICY_VIOLATION, 'Too many frames waiting; slow down')
+        return
+      }
+      tail = tail
+        .then(() => handle(text))
+        .catch((error) => {
+          request.log.error({ err: error }, 'websocket frame failed')
+          hub.sendTo(connection, frames.error('internal', 'Internal error'))
+        })
+        .finally(() => {
+          queued -= 1
+        })
+    },
+  }
+}
+
+function positiveInt(text: string): number | undefined {
+  const value = nonNegativeInt(text)
+  return value === null || value === 0 ? undefined : value
+}
+
+function nonNegativeInt(text: string): number | null {
+  if (!/^\d{1,15}$/.test(text)) return null
+  return Number(text)
+}

@@ -1,0 +1,347 @@
+// The sockets of this instance and the rooms they follow. Room frames come from the bus (published by
+// whichever instance stored the change), are put back in seq order, and each is sent as the same bytes
+// to every socket. A socket that subscribes with after_seq gets the stored messages it missed first,
+// while live frames wait, so it sees every message once and in order.
+import type { WebSocket } from 'ws'
+import type { MessageView } from '../chat/chat.schemas.js'
+import type { ParticipantRole } from '../db/schema.js'
+import { type Bus, roomChannel, userChannel } from './bus.js'
+import { frames } from './frames.js'
+import type { PresenceStore } from './presence.js'
+import { decode, encode, type RoutingHeader } from './wire.js'
+
+export interface Connection {
+  readonly id: number
+  readonly userId: number
+  readonly username: string
+  readonly socket: WebSocket
+  /** The rooms this socket follows. */
+  readonly rooms: Map<number, Subscription>
+  /** Cleared by each heartbeat, set by the pong: a socket that stays cleared is dead. */
+  alive: boolean
+}
+
+interface Subscription {
+  role: ParticipantRole
+  /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
+  lastSeq: number
+  /** While stored history is being replayed, live frames wait here. */
+  waiting: Queued[] | null
+}
+
+interface Queued {
+  data: Buffer
+  seq?: number
+}
+
+interface Room {
+  connections: Set<Connection>
+  /** The seq this instance delivers next; later ones wait in `ahead` until the gap closes. */
+  nextSeq: number | null
+  ahead: Map<number, Buffer>
+  gapTimer?: NodeJS.Timeout
+  busReady: Promise<void>
+}
+
+export interface HubLog {
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface HubOptions {
+  bus: Bus
+  presence: PresenceStore
+  /** Stored messages of a room with seq > afterSeq, oldest first (at most `limit`). */
+  loadMessagesAfter(sessionId: number, afterSeq: number, limit: number): Promise<MessageView[]>
+  log: HubLog
+  /** A socket whose unsent data grows past this is too slow for the room and is dropped. */
+  maxBufferedBytes: number
+  /** How long a frame that arrived ahead of a gap waits for the missing ones before they are read from the database. */
+  gapWaitMs: number
+}
+
+export interface Hub {
+  readonly connections: ReadonlySet<Connection>
+  register(connection: Connection): Promise<void>
+  unregister(connection: Connection): Promise<void>
+  /**
+   * Makes the socket follow the room. Frames wait until `replay` runs. `readLastSeq` is called once
+   * the bus subscription is live, so every message after the seq it returns arrives on the bus.
+   */
+  subscribe(
+    connection: Connection,
+    sessionId: number,
+    role: ParticipantRole,
+    readLastSeq: () => Promise<number>,
+  ): Promise<number>
+  /** Sends the stored messages after `afterSeq`, then what waited, then goes live. */
+  replay(connection: Connection, sessionId: number, afterSeq: number): Promise<void>
+  unsubscribe(connection: Connection, sessionId: number): Promise<void>
+  /** A frame for one socket only (acks, errors, greetings). */
+  sendTo(connection: Connection, frame: object): void
+  publishToRoom(sessionId: number, header: RoutingHeader, frame?: object): void
+  publishToUser(userId: number, header: RoutingHeader): void
+  onlineUsers(sessionId: number): Promise<ReadonlySet<number>>
+  /** One heartbeat round: terminate sockets that did not answer the last ping, ping the rest. */
+  heartbeat(): void
+  closeAll(code: number, reason: string): void
+}
+
+const REPLAY_PAGE = 200
+
+export function createHub(options: HubOptions): Hub {
+  const { bus, presence, log } = options
+  const connections = new Set<Connection>()
+  const rooms = new Map<number, Room>()
+  const byUser = new Map<number, Set<Connection>>()
+
+  function write(connection: Connection, data: Buffer): void {
+    const { socket } = connection
+    if (socket.readyState !== socket.OPEN) return
+    if (socket.bufferedAmount > options.maxBufferedBytes) {
+      // A reader this slow would make the room hold its frames in memory without bound: drop it.
+      log.warn({ userId: connection.userId, buffered: socket.bufferedAmount }, 'dropping a slow websocket')
+      socket.terminate()
+      return
+    }
+    socket.send(data, { binary: false })
+  }
+
+  function sendTo(connection: Connection, frame: object): void {
+    write(connection, Buffer.from(JSON.stringify(frame)))
+  }
+
+  function deliverMessage(room: Room, sessionId: number, seq: number, data: Buffer): void {
+    for (const connection of room.connections) {
+      const subscription = connection.rooms.get(sessionId)
+      if (!subscription) continue
+      if (subscription.waiting) subscription.waiting.push({ data, seq })
+      else if (seq > subscription.lastSeq) {
+        subscription.lastSeq = seq
+        write(connection, data)
+      }
+    }
+  }
+
+  function sequence(room: Room, sessionId: number, seq: number, data: Buffer): void {
+    room.nextSeq ??= seq
+    if (seq < room.nextSeq) return
+    if (seq > room.nextSeq) {
+      room.ahead.set(seq, data)
+      scheduleGapFill(room, sessionId)
+      return
+    }
+    deliverMessage(room, sessionId, seq, data)
+    room.nextSeq = seq + 1
+    for (let next = room.ahead.get(room.nextSeq); next; next = room.ahead.get(room.nextSeq)) {
+      room.ahead.delete(room.nextSeq)
+      deliverMessage(room, sessionId, room.nextSeq, next)
+      room.nextSeq += 1
+    }
+    if (room.ahead.size === 0 && room.gapTimer) {
+      clearTimeout(room.gapTimer)
+      room.gapTimer = undefined
+    }
+  }
+
+  /** Frames ahead of a gap wait briefly for the bus; then the missing messages are read from the database. */
+  function scheduleGapFill(room: Room, sessionId: number): void {
+    if (room.gapTimer) return
+    room.gapTimer = setTimeout(async () => {
+      room.gapTimer = undefined
+      if (rooms.get(sessionId) !== room || room.nextSeq === null || room.ahead.size === 0) return
+      const first = room.nextSeq
+      const upTo = Math.min(...room.ahead.keys())
+      try {
+        const missing = await options.loadMessagesAfter(sessionId, first - 1, upTo - first)
+        for (const message of missing) {
+          sequence(room, sessionId, message.seq, Buffer.from(JSON.stringify(frames.chatMessage(message))))
+        }
+      } catch (error) {
+        log.error({ err: error, sessionId }, 'could not read missing messages')
+      }
+      if (room.ahead.size > 0) scheduleGapFill(room, sessionId)
+    }, options.gapWaitMs)
+  }
+
+  function onRoomPayload(sessionId: number, payload: string): void {
+    const room = rooms.get(sessionId)
+    if (!room) return
+    const { header, frame } = decode(payload)
+    if (header.s !== undefined) {
+      sequence(room, sessionId, header.s, Buffer.from(frame))
+      return
+    }
+    if (frame) {
+      const data = Buffer.from(frame)
+      for (const connection of room.connections) {
+        if (connection.userId === header.x) continue
+        const subscription = connection.rooms.get(sessionId)
+        if (subscription?.waiting) subscription.waiting.push({ data })
+        else if (subscription) write(connection, data)
+      }
+    }
+    applyControl(sessionId, room, header)
+  }
+
+  function applyControl(sessionId: number, room: Room, header: RoutingHeader): void {
+    const [roleUser, role] = header.role ?? []
+    for (const connection of [...room.connections]) {
+      const subscription = connection.rooms.get(sessionId)
+      if (subscription && connection.userId === roleUser && role) subscription.role = role
+      if (header.end || connection.userId === header.drop) void leaveRoom(connection, sessionId, false)
+    }
+  }
+
+  function onUserPayload(userId: number, payload: string): void {
+    const { header } = decode(payload)
+    if (header.close === undefined) return
+    for (const connection of byUser.get(userId) ?? []) connection.socket.close(1008, header.close)
+  }
+
+  async function ensureRoom(sessionId: number): Promise<Room> {
+    let room = rooms.get(sessionId)
+    if (!room) {
+      room = {
+        connections: new Set(),
+        nextSeq: null,
+        ahead: new Map(),
+        busReady: bus.subscribe(roomChannel(sessionId), (payload) => onRoomPayload(sessionId, payload)),
+      }
+      rooms.set(sessionId, room)
+    }
+    return room
+  }
+
+  async function leaveRoom(connection: Connection, sessionId: number, announce: boolean): Promise<void> {
+    if (!connection.rooms.delete(sessionId)) return
+    const room = rooms.get(sessionId)
+    if (!room) return
+    room.connections.delete(connection)
+    if (room.connections.size === 0) {
+      rooms.delete(sessionId)
+      if (room.gapTimer) clearTimeout(room.gapTimer)
+      await bus.unsubscribe(roomChannel(sessionId))
+    }
+    const stillHere = [...room.connections].some((c) => c.userId === connection.userId)
+    if (!stillHere && (await presence.leave(sessionId, connection.userId)) && announce) {
+      publishPresence(sessionId, connection, 'offline')
+    }
+  }
+
+  function publishPresence(sessionId: number, connection: Connection, status: 'online' | 'offline'): void {
+    bus.publish(
+      roomChannel(sessionId),
+      encode(
+        {},
+        {
+          type: 'presence',
+          session_id: sessionId,
+          user_id: connection.userId,
+          username: connection.username,
+          status,
+        },
+      ),
+    )
+  }
+
+  return {
+    connections,
+
+    async register(connection) {
+      connections.add(connection)
+      const mine = byUser.get(connection.userId) ?? new Set()
+      mine.add(connection)
+      if (mine.size === 1) {
+        byUser.set(connection.userId, mine)
+        await bus.subscribe(userChannel(connection.userId), (payload) =>
+          onUserPayload(connection.userId, payload),
+        )
+      }
+    },
+
+    async unregister(connection) {
+      if (!connections.delete(connection)) return
+      for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
+      const mine = byUser.get(connection.userId)
+      mine?.delete(connection)
+      if (mine?.size === 0) {
+        byUser.delete(connection.userId)
+        await bus.unsubscribe(userChannel(connection.userId))
+      }
+    },
+
+    async subscribe(connection, sessionId, role, readLastSeq) {
+      const existing = connection.rooms.get(sessionId)
+      if (existing) {
+        existing.role = role
+        existing.waiting ??= []
+      } else {
+        connection.rooms.set(sessionId, { role, lastSeq: 0, waiting: [] })
+      }
+      const room = await ensureRoom(sessionId)
+      const firstOfUser = ![...room.connections].some((c) => c.userId === connection.userId)
+      room.connections.add(connection)
+      await room.busReady
+      const lastSeq = await readLastSeq()
+      room.nextSeq ??= lastSeq + 1
+      if (!existing && firstOfUser && (await presence.enter(sessionId, connection.userId))) {
+        publishPresence(sessionId, connection, 'online')
+      }
+      return lastSeq
+    },
+
+    async replay(connection, sessionId, afterSeq) {
+      let cursor = afterSeq
+      for (;;) {
+        if (!connection.rooms.has(sessionId)) return
+        const page = await options.loadMessagesAfter(sessionId, cursor, REPLAY_PAGE)
+        for (const message of page) {
+          write(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))
+          cursor = message.seq
+        }
+        if (page.length < REPLAY_PAGE) break
+      }
+      const subscription = connection.rooms.get(sessionId)
+      if (!subscription) return
+      subscription.lastSeq = Math.max(subscription.lastSeq, cursor)
+      for (const queued of subscription.waiting ?? []) {
+        if (queued.seq === undefined) write(connection, queued.data)
+        else if (queued.seq > subscription.lastSeq) {
+          subscription.lastSeq = queued.seq
+          write(connection, queued.data)
+        }
+      }
+      subscription.waiting = null
+    },
+
+    unsubscribe: (connection, sessionId) => leaveRoom(connection, sessionId, true),
+
+    sendTo,
+
+    publishToRoom(sessionId, header, frame) {
+      bus.publish(roomChannel(sessionId), encode(header, frame))
+    },
+
+    publishToUser(userId, header) {
+      bus.publish(userChannel(userId), encode(header))
+    },
+
+    onlineUsers: (sessionId) => presence.online(sessionId),
+
+    heartbeat() {
+      for (const connection of connections) {
+        if (!connection.alive) {
+          connection.socket.terminate()
+          continue
+        }
+        connection.alive = false
+        connection.socket.ping()
+      }
+    },
+
+    closeAll(code, reason) {
+      for (const connection of connections) connection.socket.close(code, reason)
+    },
+  }
+}

@@ -1,0 +1,80 @@
+// Turns domain events into frames and publishes each once on its room's (or user's) channel.
+import type { DomainEvent } from '../events.js'
+import { frames } from './frames.js'
+import type { Hub } from './hub.js'
+
+export function publishEvent(hub: Hub, event: DomainEvent): void {
+  const timestamp = new Date().toISOString()
+  switch (event.type) {
+    case 'message_created':
+      hub.publishToRoom(event.sessionId, { s: event.message.seq }, frames.chatMessage(event.message))
+      return
+    case 'participant_joined':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'participant_joined',
+          session_id: event.sessionId,
+          user_id: event.participant.user_id,
+          username: event.participant.username,
+          role: event.participant.role,
+          participant: event.participant,
+          timestamp,
+        },
+      )
+      return
+    case 'participant_left':
+    case 'participant_removed':
+      hub.publishToRoom(
+        event.sessionId,
+        { drop: event.userId },
+        {
+          type: event.type,
+          session_id: event.sessionId,
+          user_id: event.userId,
+          username: event.username,
+          ...(event.type === 'participant_removed' ? { banned: event.banned } : {}),
+          timestamp,
+        },
+      )
+      return
+    case 'role_changed':
+      hub.publishToRoom(
+        event.sessionId,
+        { role: [event.participant.user_id, event.participant.role] },
+        {
+          type: 'role_changed',
+          session_id: event.sessionId,
+          user_id: event.participant.user_id,
+          username: event.participant.username,
+          role: event.participant.role,
+          previous_role: event.previousRole,
+          timestamp,
+        },
+      )
+      return
+    case 'session_updated':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'session_updated',
+          session_id: event.sessionId,
+          session: event.session,
+          timestamp,
+        },
+      )
+      return
+    case 'session_deleted':
+      hub.publishToRoom(
+        event.sessionId,
+        { end: 1 },
+        { type: 'session_deleted', session_id: event.sessionId, timestamp },
+      )
+      return
+    case 'account_signed_out':
+      hub.publishToUser(event.userId, { close: event.reason })
+      return
+  }
+}

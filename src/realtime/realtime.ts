@@ -1,0 +1,72 @@
+// The realtime layer: bus and presence (Redis or in-process), the hub, the publisher of domain events,
+// and the /ws gateway with its limits (64 KiB frames, heartbeat, bounded send buffers).
+import websocket from '@fastify/websocket'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import { listMessagesAfter } from '../chat/messages.service.js'
+import type { Config } from '../config.js'
+import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
+import { registerGateway } from './gateway.js'
+import { createHub, type Hub } from './hub.js'
+import { createMemoryPresence, createRedisPresence, type PresenceStore } from './presence.js'
+import { publishEvent } from './publisher.js'
+
+export const MAX_FRAME_BYTES = 64 * 1024
+const HEARTBEAT_MS = 30_000
+const MAX_BUFFERED_BYTES = 1024 * 1024
+const GAP_WAIT_MS = 100
+
+export interface RealtimeParts {
+  bus: Bus
+  presence: PresenceStore
+}
+
+/** Redis when configured, so N instances act as one; otherwise in-process equivalents. */
+export function createRealtimeParts(
+  config: Config,
+  redis: Redis | undefined,
+  onError: (error: unknown, what: string) => void,
+): RealtimeParts {
+  if (!redis) return { bus: createMemoryBus(), presence: createMemoryPresence() }
+  return {
+    bus: createRedisBus(redis, config.REDIS_KEY_PREFIX, onError),
+    presence: createRedisPresence(redis, config.REDIS_KEY_PREFIX, (error) => onError(error, 'presence')),
+  }
+}
+
+export async function registerRealtime(app: FastifyInstance, parts: RealtimeParts): Promise<Hub> {
+  const hub = createHub({
+    bus: parts.bus,
+    presence: parts.presence,
+    loadMessagesAfter: (sessionId, afterSeq, limit) =>
+      listMessagesAfter(app.deps.db, sessionId, afterSeq, limit),
+    log: app.log,
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    gapWaitMs: GAP_WAIT_MS,
+  })
+  app.deps.events.subscribe((event) => publishEvent(hub, event))
+
+  await app.register(websocket, {
+    // ws answers a frame over the limit by closing with 1009.
+    options: { maxPayload: MAX_FRAME_BYTES },
+    preClose: async () => {
+      hub.closeAll(1001, 'Server shutting down')
+      app.websocketServer.close()
+    },
+    // A client's protocol error (an oversized or malformed frame) is the client's: ws has already
+    // closed the socket with the right code, so log it quietly instead of as a server error.
+    errorHandler: (error, socket, request) => {
+      request.log.info({ err: error }, 'websocket closed on a client error')
+      socket.terminate()
+    },
+  })
+  registerGateway(app, hub)
+
+  const heartbeat = setInterval(() => hub.heartbeat(), HEARTBEAT_MS)
+  heartbeat.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat)
+    await parts.bus.close()
+  })
+  return hub
+}
