@@ -52,18 +52,27 @@ export interface TestAppOptions {
   env?: Record<string, string>
   /** Build the app over these resources instead of a fresh migrated database. */
   resources?: (config: Config) => Promise<AppResources>
+  /**
+   * A second instance of the same deployment: same database, same Redis channels, same secret.
+   * Only meaningful on PostgreSQL + Redis (PGlite lives inside one process).
+   */
+  instanceOf?: TestApi
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApi> {
-  const database: TestDatabase | undefined = options.resources ? undefined : await createTestDatabase()
+  const sibling = options.instanceOf
+  const database: TestDatabase | undefined =
+    options.resources || sibling ? undefined : await createTestDatabase()
   const config = parseConfig({
     ENVIRONMENT: 'test',
     DEBUG: 'false',
     LOG_LEVEL: 'silent',
     BCRYPT_ROUNDS: '4',
-    SECRET_KEY: `test-secret-${randomBytes(24).toString('hex')}`,
-    DATABASE_URL: database?.url,
+    SECRET_KEY: sibling?.config.SECRET_KEY ?? `test-secret-${randomBytes(24).toString('hex')}`,
+    DATABASE_URL: sibling?.config.DATABASE_URL ?? database?.url,
     REDIS_URL: process.env.TEST_REDIS_URL,
+    // Test files share one Redis: each deployment gets its own channels.
+    REDIS_KEY_PREFIX: sibling?.config.REDIS_KEY_PREFIX ?? `test-${randomBytes(6).toString('hex')}`,
     ...options.env,
   })
   const resources = options.resources ? await options.resources(config) : await migratedResources(config)
