@@ -20,7 +20,12 @@ import { registerDocs } from './http/docs.js'
 import { registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
-import { createRealtimeParts, registerRealtime } from './realtime/realtime.js'
+import {
+  createRealtimeParts,
+  DEFAULT_REALTIME_LIMITS,
+  type RealtimeLimits,
+  registerRealtime,
+} from './realtime/realtime.js'
 import { usersRoutes } from './users/users.routes.js'
 
 declare module 'fastify' {
@@ -37,6 +42,8 @@ export interface AppResources {
   database: DatabaseHandle
   /** Owned by the app from here on: closed when the app closes. */
   redis?: Redis
+  /** Overrides of the WebSocket limits (tests make them small). */
+  realtimeLimits?: Partial<RealtimeLimits>
 }
 
 const PACKAGE_VERSION: string = JSON.parse(
@@ -98,7 +105,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
-  await registerRealtime(app, realtime)
+  await registerRealtime(app, realtime, { ...DEFAULT_REALTIME_LIMITS, ...resources.realtimeLimits })
   await app.register(healthRoutes)
   await app.register(
     async (api) => {

@@ -23,6 +23,8 @@ export interface JoinResult {
   participant: ParticipantView
 }
 
+const privateRoom = () =>
+  new AppError('forbidden', 'A private session has no other participants; make it invite_only first')
 const notParticipant = () => new AppError('not_found', 'That user is not a participant of this session')
 
 export async function listParticipants(
@@ -45,7 +47,8 @@ export async function joinSession(deps: ChatDeps, actor: Actor, sessionId: numbe
   if (visible.role === null) {
     const added = await deps.db.transaction(async (tx) => {
       await lockSession(tx, sessionId)
-      if (await findParticipantRow(tx, sessionId, actor.id)) return false
+      // Under the lock: the room may have stopped being public, or the caller joined meanwhile.
+      if ((await loadVisibleSession(tx, actor, sessionId)).role !== null) return false
       await takeSeat(tx, sessionId)
       await tx.insert(chatParticipants).values({ sessionId, userId: actor.id, role: 'member' })
       return true
@@ -62,14 +65,15 @@ export async function leaveSession(
   actor: Actor,
   sessionId: number,
 ): Promise<{ message: string }> {
-  const visible = await loadVisibleSession(deps.db, actor, sessionId)
-  if (visible.role === null) throw new AppError('not_found', 'You are not a participant of this session')
-  if (visible.role === 'owner') {
-    throw new AppError('conflict', 'The owner cannot leave: transfer ownership or delete the session')
-  }
   const left = await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
-    return removeRow(tx, sessionId, actor.id, ['admin', 'member', 'viewer'])
+    // Under the lock: a concurrent transfer may just have made the caller the owner.
+    const { role } = await loadVisibleSession(tx, actor, sessionId)
+    if (role === null) throw new AppError('not_found', 'You are not a participant of this session')
+    if (role === 'owner') {
+      throw new AppError('conflict', 'The owner cannot leave: transfer ownership or delete the session')
+    }
+    return removeRow(tx, sessionId, actor.id, [role])
   })
   if (left)
     deps.events.emit({ type: 'participant_left', sessionId, userId: actor.id, username: actor.username })
@@ -88,14 +92,13 @@ export async function inviteParticipant(
   assertCan(visible.role, 'invite_users')
   if (role === 'owner')
     throw new AppError('forbidden', 'Nobody can be invited as owner; transfer ownership instead')
-  if (visible.session.sessionType === 'private') {
-    throw new AppError('forbidden', 'A private session has no other participants; make it invite_only first')
-  }
+  if (visible.session.sessionType === 'private') throw privateRoom()
   const invitee = await findInvitee(deps.db, input)
   await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
     const current = await loadVisibleSession(tx, actor, sessionId)
     assertCan(current.role, 'invite_users')
+    if (current.session.sessionType === 'private') throw privateRoom()
     if (await findParticipantRow(tx, sessionId, invitee.id)) {
       throw new AppError('conflict', 'That user is already a participant of this session')
     }

@@ -57,6 +57,9 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       const detail = first ? `Invalid ${first.path}: ${first.message}` : 'Invalid request'
       return sendError(reply, 422, 'invalid', detail, errors)
     }
+    if (isUnstorableText(error)) {
+      return sendError(reply, 422, 'invalid', 'Text contains a character that cannot be stored (such as NUL)')
+    }
     if (isUnreachable(error)) {
       request.log.warn({ err: error }, 'database unavailable')
       return sendError(reply, 503, 'unavailable', 'The database is unavailable; try again shortly')
@@ -99,6 +102,18 @@ function toFieldError(context: string, e: AjvError): FieldError {
     return { path, message: `must be one of: ${e.params.allowedValues.join(', ')}` }
   }
   return { path, message: e.message ?? 'is invalid' }
+}
+
+/** 22021 character_not_in_repertoire, 22P05 untranslatable_character: a NUL in a query string, say. */
+function isUnstorableText(error: unknown): boolean {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e | undefined
+  ) {
+    if (e.code === '22021' || e.code === '22P05') return true
+  }
+  return false
 }
 
 function isUnreachable(error: unknown): boolean {

@@ -9,8 +9,9 @@ export function registerLenientJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8')
     if (text.trim() === '') return done(null, undefined)
+    let value: unknown
     try {
-      done(null, secureJson.parse(text, { protoAction: 'error', constructorAction: 'error' }))
+      value = secureJson.parse(text, { protoAction: 'error', constructorAction: 'error' })
     } catch (error) {
       done(
         new AppError('invalid', `Body is not valid JSON: ${(error as Error).message}`, [
@@ -18,6 +19,27 @@ export function registerLenientJsonParser(app: FastifyInstance): void {
         ]),
         undefined,
       )
+      return
     }
+    // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
+    if (containsNul(text, value)) {
+      return done(
+        new AppError('invalid', 'Text must not contain the NUL character (U+0000)', [
+          { path: 'body', message: 'must not contain U+0000' },
+        ]),
+        undefined,
+      )
+    }
+    done(null, value)
   })
+}
+
+/** Whether any string in a parsed JSON value holds U+0000 (only looked for when the text has the escape). */
+export function containsNul(text: string, value: unknown): boolean {
+  if (!text.includes('\\u0000')) return false
+  const visit = (v: unknown): boolean =>
+    typeof v === 'string'
+      ? v.includes('\0')
+      : typeof v === 'object' && v !== null && Object.values(v).some(visit)
+  return visit(value)
 }

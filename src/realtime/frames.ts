@@ -2,6 +2,7 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import Compile from 'typebox/compile'
 import type { MessageView } from '../chat/chat.schemas.js'
+import { containsNul } from '../http/json.js'
 
 const SessionId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 })
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
@@ -40,6 +41,9 @@ export function parseClientFrame(text: string): ParsedFrame {
     value = JSON.parse(text)
   } catch {
     return { ok: false, code: 'invalid_json', detail: 'Frames must be JSON objects' }
+  }
+  if (containsNul(text, value)) {
+    return { ok: false, code: 'invalid_frame', detail: 'Text must not contain the NUL character (U+0000)' }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 'invalid_frame', detail: 'Frames must be JSON objects with a type' }

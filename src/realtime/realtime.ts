@@ -12,9 +12,22 @@ import { createMemoryPresence, createRedisPresence, type PresenceStore } from '.
 import { publishEvent } from './publisher.js'
 
 export const MAX_FRAME_BYTES = 64 * 1024
-const HEARTBEAT_MS = 30_000
-const MAX_BUFFERED_BYTES = 1024 * 1024
-const GAP_WAIT_MS = 100
+
+/** How the gateway treats slow and dead sockets. Fixed in production; tests shorten them. */
+export interface RealtimeLimits {
+  /** Ping every socket this often; one that has not answered the previous ping is dropped. */
+  heartbeatMs: number
+  /** A socket whose unsent data exceeds this is too slow for its rooms and is dropped. */
+  maxBufferedBytes: number
+  /** How long frames ahead of a seq gap wait for the bus before the gap is read from the database. */
+  gapWaitMs: number
+}
+
+export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
+  heartbeatMs: 30_000,
+  maxBufferedBytes: 1024 * 1024,
+  gapWaitMs: 100,
+}
 
 export interface RealtimeParts {
   bus: Bus
@@ -34,15 +47,19 @@ export function createRealtimeParts(
   }
 }
 
-export async function registerRealtime(app: FastifyInstance, parts: RealtimeParts): Promise<Hub> {
+export async function registerRealtime(
+  app: FastifyInstance,
+  parts: RealtimeParts,
+  limits: RealtimeLimits = DEFAULT_REALTIME_LIMITS,
+): Promise<Hub> {
   const hub = createHub({
     bus: parts.bus,
     presence: parts.presence,
     loadMessagesAfter: (sessionId, afterSeq, limit) =>
       listMessagesAfter(app.deps.db, sessionId, afterSeq, limit),
     log: app.log,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
-    gapWaitMs: GAP_WAIT_MS,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    gapWaitMs: limits.gapWaitMs,
   })
   app.deps.events.subscribe((event) => publishEvent(hub, event))
 
@@ -62,7 +79,7 @@ export async function registerRealtime(app: FastifyInstance, parts: RealtimePart
   })
   registerGateway(app, hub)
 
-  const heartbeat = setInterval(() => hub.heartbeat(), HEARTBEAT_MS)
+  const heartbeat = setInterval(() => hub.heartbeat(), limits.heartbeatMs)
   heartbeat.unref()
   app.addHook('onClose', async () => {
     clearInterval(heartbeat)

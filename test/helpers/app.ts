@@ -57,6 +57,8 @@ export interface TestAppOptions {
    * Only meaningful on PostgreSQL + Redis (PGlite lives inside one process).
    */
   instanceOf?: TestApi
+  /** Smaller WebSocket limits, to see slow and dead sockets dropped within a test. */
+  realtimeLimits?: AppResources['realtimeLimits']
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApi> {
@@ -75,7 +77,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REDIS_KEY_PREFIX: sibling?.config.REDIS_KEY_PREFIX ?? `test-${randomBytes(6).toString('hex')}`,
     ...options.env,
   })
-  const resources = options.resources ? await options.resources(config) : await migratedResources(config)
+  const resources = {
+    ...(options.resources ? await options.resources(config) : await migratedResources(config)),
+    realtimeLimits: options.realtimeLimits,
+  }
   const app = await buildApp(resources)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
