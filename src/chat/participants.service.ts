@@ -13,7 +13,7 @@ import {
   toParticipantView,
 } from './access.js'
 import type { InviteInput, ParticipantView } from './chat.schemas.js'
-import { assertCan, canAssignRole, canRemove } from './permissions.js'
+import { assertCan, type ChatAction, canAssignRole, canRemove } from './permissions.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'events' | 'presence'>
 
@@ -121,12 +121,7 @@ export async function changeRole(
 ): Promise<ParticipantView> {
   await loadVisibleSession(deps.db, actor, sessionId).then((v) => assertCan(v.role, 'change_roles'))
   const changes = await deps.db.transaction(async (tx) => {
-    await lockSession(tx, sessionId)
-    // Re-read under the lock: a concurrent transfer may have changed who the owner is.
-    const { role: actorRole } = await loadVisibleSession(tx, actor, sessionId)
-    assertCan(actorRole, 'change_roles')
-    const target = await findParticipantRow(tx, sessionId, userId)
-    if (!target) throw notParticipant()
+    const { actorRole, target } = await lockForAction(tx, actor, sessionId, userId, 'change_roles')
     if (!canAssignRole(actorRole, target.role, newRole)) {
       throw new AppError('forbidden', 'Admins cannot grant the owner role nor change the owner’s role')
     }
@@ -168,11 +163,7 @@ export async function removeParticipant(
 ): Promise<{ message: string }> {
   await loadVisibleSession(deps.db, actor, sessionId).then((v) => assertCan(v.role, 'remove_participants'))
   const removed = await deps.db.transaction(async (tx) => {
-    await lockSession(tx, sessionId)
-    const { role: actorRole } = await loadVisibleSession(tx, actor, sessionId)
-    assertCan(actorRole, 'remove_participants')
-    const target = await findParticipantRow(tx, sessionId, userId)
-    if (!target) throw notParticipant()
+    const { actorRole, target } = await lockForAction(tx, actor, sessionId, userId, 'remove_participants')
     if (!canRemove(actorRole, target.role)) throw new AppError('forbidden', 'The owner cannot be removed')
     await removeRow(tx, sessionId, userId, [target.role])
     return target
@@ -185,6 +176,25 @@ export async function removeParticipant(
     banned: false,
   })
   return { message: 'Participant removed' }
+}
+
+/**
+ * Takes the room's lock, then re-reads under it the caller's role (a concurrent transfer may have
+ * changed who the owner is), which must allow `action`, and the participant acted on.
+ */
+async function lockForAction(
+  tx: Executor,
+  actor: Actor,
+  sessionId: number,
+  userId: number,
+  action: ChatAction,
+) {
+  await lockSession(tx, sessionId)
+  const { role: actorRole } = await loadVisibleSession(tx, actor, sessionId)
+  assertCan(actorRole, action)
+  const target = await findParticipantRow(tx, sessionId, userId)
+  if (!target) throw notParticipant()
+  return { actorRole, target }
 }
 
 /** Counts one more participant unless the room is full; the UPDATE's row lock makes the check exact. */

@@ -29,6 +29,15 @@ export interface SessionPage {
   total: number
 }
 
+/** What a session listing selects: the room, its owner's name, the caller's role, and the total. */
+const listedSession = {
+  session: chatSessions,
+  ownerUsername: users.username,
+  role: chatParticipants.role,
+  total: sql<number>`count(*) over ()`.mapWith(Number),
+}
+const byNewestActivity = [desc(chatSessions.lastActivityAt), desc(chatSessions.id)] as const
+
 /** The assistant answers everything in a personal room, and only when called elsewhere. */
 export const defaultAiMode = (type: SessionType) => (type === 'private' ? 'always' : 'mention')
 
@@ -64,31 +73,21 @@ export async function createSession(
 export async function listMySessions(deps: ChatDeps, actor: Actor, page: PagingInput): Promise<SessionPage> {
   const where = and(eq(chatParticipants.userId, actor.id), isNull(chatSessions.deletedAt))
   const rows = await deps.db
-    .select({
-      session: chatSessions,
-      ownerUsername: users.username,
-      role: chatParticipants.role,
-      total: sql<number>`count(*) over ()`.mapWith(Number),
-    })
+    .select(listedSession)
     .from(chatParticipants)
     .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
     .innerJoin(users, eq(users.id, chatSessions.ownerId))
     .where(where)
-    .orderBy(desc(chatSessions.lastActivityAt), desc(chatSessions.id))
+    .orderBy(...byNewestActivity)
     .limit(page.limit)
     .offset(page.skip)
-  // count(*) over () rides along with each row; only a page past the end needs its own count.
-  const total =
-    rows[0]?.total ??
-    (page.skip === 0
-      ? 0
-      : await countRows(
-          deps.db
-            .select({ n: count() })
-            .from(chatParticipants)
-            .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
-            .where(where),
-        ))
+  const total = await pageTotal(rows, page.skip, () =>
+    deps.db
+      .select({ n: count() })
+      .from(chatParticipants)
+      .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
+      .where(where),
+  )
   return { sessions: rows.map(toSessionView), total }
 }
 
@@ -106,12 +105,7 @@ export async function listPublicSessions(
     pattern ? or(ilike(chatSessions.title, pattern), ilike(chatSessions.description, pattern)) : undefined,
   )
   const rows = await deps.db
-    .select({
-      session: chatSessions,
-      ownerUsername: users.username,
-      role: chatParticipants.role,
-      total: sql<number>`count(*) over ()`.mapWith(Number),
-    })
+    .select(listedSession)
     .from(chatSessions)
     .innerJoin(users, eq(users.id, chatSessions.ownerId))
     .leftJoin(
@@ -119,12 +113,12 @@ export async function listPublicSessions(
       and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
     )
     .where(where)
-    .orderBy(desc(chatSessions.lastActivityAt), desc(chatSessions.id))
+    .orderBy(...byNewestActivity)
     .limit(query.limit)
     .offset(query.skip)
-  const total =
-    rows[0]?.total ??
-    (query.skip === 0 ? 0 : await countRows(deps.db.select({ n: count() }).from(chatSessions).where(where)))
+  const total = await pageTotal(rows, query.skip, () =>
+    deps.db.select({ n: count() }).from(chatSessions).where(where),
+  )
   return { sessions: rows.map(toSessionView), total }
 }
 
@@ -205,7 +199,14 @@ function assertWithinLimit(deps: ChatDeps, maxParticipants: number): void {
   }
 }
 
-async function countRows(query: Promise<{ n: number }[]>): Promise<number> {
-  const [row] = await query
+/** count(*) over () rides along with each row; only a page past the end needs a count of its own. */
+async function pageTotal(
+  rows: { total: number }[],
+  skip: number,
+  countAll: () => Promise<{ n: number }[]>,
+): Promise<number> {
+  if (rows[0]) return rows[0].total
+  if (skip === 0) return 0
+  const [row] = await countAll()
   return row?.n ?? 0
 }
