@@ -6,6 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
+import { createAssistant } from './ai/assistant.js'
+import { createProvider } from './ai/provider.js'
+import { createMemoryCounter, createRedisCounter } from './ai/quota.js'
 import { authRoutes } from './auth/auth.routes.js'
 import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
@@ -75,6 +78,20 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   const realtime = createRealtimeParts(config, redis, (err, what) =>
     app.log.warn({ err }, `realtime: ${what} failed`),
   )
+  const events = createDomainEvents((err, event) =>
+    app.log.error({ err, event: event.type }, 'event listener failed'),
+  )
+  const assistant = await createAssistant({
+    deps: { db: database.db, config, events },
+    provider: createProvider(config),
+    bus: realtime.bus,
+    quota: redis
+      ? createRedisCounter(redis, config.REDIS_KEY_PREFIX, (err) =>
+          app.log.warn({ err }, 'quota counter failed'),
+        )
+      : createMemoryCounter(),
+    log: app.log,
+  })
   const deps: Deps = {
     config,
     db: database.db,
@@ -83,12 +100,13 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     version: PACKAGE_VERSION,
     passwords: createPasswords(config.BCRYPT_ROUNDS),
     tokens: createTokens(config),
-    events: createDomainEvents((err, event) =>
-      app.log.error({ err, event: event.type }, 'event listener failed'),
-    ),
+    events,
     presence: realtime.presence,
+    assistant,
   }
   app.decorate('deps', deps)
+  // Before in-flight requests finish and the database closes: generations abort without storing.
+  app.addHook('preClose', () => assistant.close())
   app.addHook('onClose', async () => {
     await Promise.allSettled([database.close(), redis?.quit()])
   })

@@ -19,7 +19,13 @@ export type ChatEvent =
 /** The user's logins were ended (logout-all, password change, deactivation): their sockets close too. */
 export type AccountEvent = { type: 'account_signed_out'; userId: number; reason: string }
 
-export type DomainEvent = ChatEvent | AccountEvent
+/** The assistant's reply to message `replyTo`, while it is generated. */
+export type AiEvent =
+  | { type: 'ai_started'; sessionId: number; replyTo: number }
+  | { type: 'ai_delta'; sessionId: number; replyTo: number; delta: string }
+  | { type: 'ai_failed'; sessionId: number; replyTo: number; detail: string }
+
+export type DomainEvent = ChatEvent | AccountEvent | AiEvent
 
 export type DomainEventListener = (event: DomainEvent) => void
 

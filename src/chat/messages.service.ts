@@ -38,11 +38,7 @@ const CREATED_AT = sql.raw(
 )
 const MESSAGE_COLUMNS = sql`m.id, m.session_id, m.seq, m.user_id, m.role, m.content, m.client_msg_id, m.reply_to, ${CREATED_AT}`
 
-/**
- * Stores a user message with the room's next seq, then emits it. One statement: the counter UPDATE
- * (which also checks that the sender may send) and the INSERT commit together, so seq has no gaps and
- * no duplicates however many people send at once.
- */
+/** Stores a user message with the room's next seq (if the sender may send), then emits it. */
 export async function sendMessage(
   deps: ChatDeps,
   actor: Actor,
@@ -50,24 +46,20 @@ export async function sendMessage(
   input: MessageCreateInput,
 ): Promise<SendResult> {
   const clientMsgId = input.client_msg_id ?? null
-  let records: MessageRecord[]
+  let record: MessageRecord | undefined
   try {
-    records = await queryRows<MessageRecord>(
-      deps.db,
-      sql`with slot as (
-            update ${chatSessions}
-               set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
-             where id = ${sessionId} and deleted_at is null
-               and exists (select 1 from ${chatParticipants} p
-                            where p.session_id = ${sessionId} and p.user_id = ${actor.id}
-                              and p.role in ${inList(rolesAllowed('send_message'))})
-         returning id, last_seq)
-          insert into ${chatMessages} as m (session_id, seq, user_id, role, content, client_msg_id)
-          select slot.id, slot.last_seq, ${actor.id}::integer, 'user'::message_role, ${input.content}::text,
-                 ${clientMsgId}::varchar
-            from slot
-          returning ${MESSAGE_COLUMNS}`,
-    )
+    record = await insertWithNextSeq(deps.db, {
+      sessionId,
+      userId: actor.id,
+      role: 'user',
+      content: input.content,
+      clientMsgId,
+      replyTo: null,
+      // The permission check rides in the same statement: no extra round trip on the hot path.
+      onlyIf: sql`exists (select 1 from ${chatParticipants} p
+                           where p.session_id = ${sessionId} and p.user_id = ${actor.id}
+                             and p.role in ${inList(rolesAllowed('send_message'))})`,
+    })
   } catch (error) {
     // The same client_msg_id again: the statement rolled back whole (no seq taken); answer with the first.
     if (clientMsgId !== null && violatedUniqueConstraint(error) === 'chat_messages_client_msg_id_key') {
@@ -75,11 +67,70 @@ export async function sendMessage(
     }
     throw error
   }
-  const [record] = records
   if (!record) throw await whyNotSent(deps, actor, sessionId)
   const message = toMessageView({ ...record, username: actor.username })
   deps.events.emit({ type: 'message_created', sessionId, message })
   return { message, created: true }
+}
+
+/**
+ * Stores the assistant's reply to `replyTo` with the room's next seq, like any message, and emits it.
+ * Returns null when the room was deleted meanwhile.
+ */
+export async function storeAssistantReply(
+  deps: ChatDeps,
+  sessionId: number,
+  replyTo: number,
+  content: string,
+): Promise<MessageView | null> {
+  const record = await insertWithNextSeq(deps.db, {
+    sessionId,
+    userId: null,
+    role: 'assistant',
+    content,
+    clientMsgId: null,
+    replyTo,
+    onlyIf: sql`true`,
+  })
+  if (!record) return null
+  const message = toMessageView({ ...record, username: ASSISTANT_USERNAME })
+  deps.events.emit({ type: 'message_created', sessionId, message })
+  return message
+}
+
+export const ASSISTANT_USERNAME = 'assistant'
+
+interface NewMessage {
+  sessionId: number
+  userId: number | null
+  role: MessageView['role']
+  content: string
+  clientMsgId: string | null
+  replyTo: number | null
+  /** A condition the room's counter UPDATE must also meet, or nothing is stored. */
+  onlyIf: SQL
+}
+
+/**
+ * The only place that allocates seq. One statement: the counter UPDATE and the INSERT commit together,
+ * so seq has no gaps and no duplicates however many people send at once. Undefined when the room is
+ * gone or `onlyIf` failed.
+ */
+async function insertWithNextSeq(db: Database, m: NewMessage): Promise<MessageRecord | undefined> {
+  const [record] = await queryRows<MessageRecord>(
+    db,
+    sql`with slot as (
+          update ${chatSessions}
+             set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
+           where id = ${m.sessionId} and deleted_at is null and ${m.onlyIf}
+       returning id, last_seq)
+        insert into ${chatMessages} as m (session_id, seq, user_id, role, content, client_msg_id, reply_to)
+        select slot.id, slot.last_seq, ${m.userId}::integer, ${m.role}::message_role, ${m.content}::text,
+               ${m.clientMsgId}::varchar, ${m.replyTo}::bigint
+          from slot
+        returning ${MESSAGE_COLUMNS}`,
+  )
+  return record
 }
 
 /**
@@ -102,6 +153,11 @@ export async function listMessages(
  */
 export function listMessagesAfter(db: Database, sessionId: number, afterSeq: number, limit: number) {
   return selectMessages(db, sessionId, { after_seq: afterSeq, limit, skip: 0 })
+}
+
+/** The newest `limit` stored messages of a room with seq < beforeSeq, oldest first: the assistant's context. */
+export function listMessagesBefore(db: Database, sessionId: number, beforeSeq: number, limit: number) {
+  return selectMessages(db, sessionId, { before_seq: beforeSeq, limit, skip: 0 })
 }
 
 async function selectMessages(

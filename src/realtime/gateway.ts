@@ -213,7 +213,8 @@ function createFrameHandler(
         return
       }
       case 'ai_stop':
-        throw new AppError('conflict', 'No assistant reply is in progress in this session')
+        await deps.assistant.requestStop(actor, frame.session_id)
+        return
     }
   }
 

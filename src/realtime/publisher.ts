@@ -73,6 +73,37 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
         { type: 'session_deleted', session_id: event.sessionId, timestamp },
       )
       return
+    case 'ai_started':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        { type: 'ai_start', session_id: event.sessionId, reply_to: event.replyTo },
+      )
+      return
+    case 'ai_delta':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'ai_delta',
+          session_id: event.sessionId,
+          reply_to: event.replyTo,
+          delta: event.delta,
+        },
+      )
+      return
+    case 'ai_failed':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'ai_error',
+          session_id: event.sessionId,
+          reply_to: event.replyTo,
+          detail: event.detail,
+        },
+      )
+      return
     case 'account_signed_out':
       hub.publishToUser(event.userId, { close: event.reason })
       return

@@ -1,0 +1,177 @@
+// The assistant in the room: decides when to answer, reads the room's newest messages, streams the
+// reply to the room as it is written, and stores it as a message. Runs on the instance that stored the
+// triggering message (domain events are local), so exactly one instance answers each message.
+import { eq } from 'drizzle-orm'
+import type { Actor } from '../auth/actor.js'
+import { loadJoinedSession } from '../chat/access.js'
+import type { MessageView } from '../chat/chat.schemas.js'
+import { listMessagesBefore, storeAssistantReply } from '../chat/messages.service.js'
+import { assertCan } from '../chat/permissions.js'
+import { chatSessions } from '../db/schema.js'
+import type { Deps } from '../deps.js'
+import { AppError } from '../errors.js'
+import type { DomainEvent } from '../events.js'
+import type { Bus } from '../realtime/bus.js'
+import { buildTurns, mentionsAssistant, systemPrompt } from './prompt.js'
+import type { AiProvider } from './provider.js'
+import type { WindowCounter } from './quota.js'
+
+export interface Assistant {
+  readonly enabled: boolean
+  /** Stops the replies being generated in the room, on whichever instance: what was written so far is kept. */
+  requestStop(actor: Actor, sessionId: number): Promise<void>
+  /** Aborts every generation of this instance without storing anything (shutdown). */
+  close(): Promise<void>
+}
+
+type AssistantDeps = Pick<Deps, 'db' | 'config' | 'events'>
+
+interface Generation {
+  sessionId: number
+  replyTo: number
+  controller: AbortController
+  /** Why it was aborted: a stop keeps the partial reply, a timeout or shutdown does not. */
+  reason?: 'stopped' | 'timeout' | 'shutdown'
+}
+
+export interface AssistantOptions {
+  deps: AssistantDeps
+  provider: AiProvider | undefined
+  bus: Bus
+  quota: WindowCounter
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+}
+
+const STOP_CHANNEL = 'ai:stop'
+const QUOTA_WINDOW_MS = 60_000
+/** Replies waiting for a free slot beyond the AI_CONCURRENCY running ones; more are refused. */
+const QUEUE_PER_SLOT = 8
+
+export async function createAssistant({
+  deps,
+  provider,
+  bus,
+  quota,
+  log,
+}: AssistantOptions): Promise<Assistant> {
+  const { config } = deps
+  const running = new Set<Generation>()
+  const waiting: (() => void)[] = []
+  let closed = false
+
+  const fail = (sessionId: number, replyTo: number, detail: string) =>
+    deps.events.emit({ type: 'ai_failed', sessionId, replyTo, detail })
+
+  async function considerMessage(message: MessageView): Promise<void> {
+    if (!provider || closed || message.role !== 'user' || message.user_id === null) return
+    const [room] = await deps.db
+      .select({ aiMode: chatSessions.aiMode, title: chatSessions.title, deletedAt: chatSessions.deletedAt })
+      .from(chatSessions)
+      .where(eq(chatSessions.id, message.session_id))
+      .limit(1)
+    if (!room || room.deletedAt !== null || room.aiMode === 'off') return
+    if (room.aiMode === 'mention' && !mentionsAssistant(message.content)) return
+    const hits = await quota.hit(`ai:user:${message.user_id}`, QUOTA_WINDOW_MS)
+    if (hits > config.AI_REPLIES_PER_MINUTE) {
+      fail(
+        message.session_id,
+        message.id,
+        `The assistant answers at most ${config.AI_REPLIES_PER_MINUTE} messages per minute per user; try again in a minute`,
+      )
+      return
+    }
+    if (running.size >= config.AI_CONCURRENCY && waiting.length >= config.AI_CONCURRENCY * QUEUE_PER_SLOT) {
+      fail(message.session_id, message.id, 'The assistant is busy; try again shortly')
+      return
+    }
+    if (running.size >= config.AI_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve))
+    if (closed) return
+    await generate(message, room.title)
+  }
+
+  async function generate(trigger: MessageView, roomTitle: string): Promise<void> {
+    const generation: Generation = {
+      sessionId: trigger.session_id,
+      replyTo: trigger.id,
+      controller: new AbortController(),
+    }
+    running.add(generation)
+    const timer = setTimeout(() => abort(generation, 'timeout'), config.AI_TIMEOUT_MS)
+    let reply = ''
+    try {
+      deps.events.emit({ type: 'ai_started', sessionId: trigger.session_id, replyTo: trigger.id })
+      const history = await listMessagesBefore(
+        deps.db,
+        trigger.session_id,
+        trigger.seq + 1,
+        config.AI_CONTEXT_MESSAGES,
+      )
+      const turns = buildTurns(systemPrompt(config.AI_SYSTEM_PROMPT, roomTitle), history)
+      for await (const delta of provider?.stream(turns, generation.controller.signal) ?? []) {
+        reply += delta
+        deps.events.emit({ type: 'ai_delta', sessionId: trigger.session_id, replyTo: trigger.id, delta })
+      }
+      await finish(generation, reply)
+    } catch (error) {
+      if (generation.reason === 'stopped') await finish(generation, reply)
+      else if (generation.reason === 'timeout') {
+        fail(trigger.session_id, trigger.id, `The assistant did not answer within ${config.AI_TIMEOUT_MS} ms`)
+      } else if (generation.reason === 'shutdown') {
+        fail(trigger.session_id, trigger.id, 'The server is shutting down; ask again in a moment')
+      } else {
+        log.warn({ err: error, sessionId: trigger.session_id }, 'assistant reply failed')
+        fail(trigger.session_id, trigger.id, 'The assistant could not answer; try again')
+      }
+    } finally {
+      clearTimeout(timer)
+      running.delete(generation)
+      waiting.shift()?.()
+    }
+  }
+
+  /** Stores the reply (or what a stop left of it); an empty one is reported instead. */
+  async function finish(generation: Generation, reply: string): Promise<void> {
+    const { sessionId, replyTo } = generation
+    if (reply.trim() === '') {
+      if (generation.reason !== 'stopped') fail(sessionId, replyTo, 'The assistant returned an empty reply')
+      return
+    }
+    await storeAssistantReply(deps, sessionId, replyTo, reply)
+  }
+
+  function abort(generation: Generation, reason: NonNullable<Generation['reason']>): void {
+    generation.reason ??= reason
+    generation.controller.abort()
+  }
+
+  await bus.subscribe(STOP_CHANNEL, (payload) => {
+    const sessionId = Number(payload)
+    for (const generation of running) if (generation.sessionId === sessionId) abort(generation, 'stopped')
+  })
+
+  deps.events.subscribe((event: DomainEvent) => {
+    if (event.type !== 'message_created') return
+    considerMessage(event.message).catch((error) => {
+      log.error({ err: error, sessionId: event.sessionId }, 'assistant failed')
+      fail(event.sessionId, event.message.id, 'The assistant could not answer; try again')
+    })
+  })
+
+  return {
+    enabled: provider !== undefined,
+
+    async requestStop(actor, sessionId) {
+      const { role } = await loadJoinedSession(deps.db, actor, sessionId)
+      assertCan(role, 'send_message')
+      if (!provider) throw new AppError('conflict', 'The assistant is not enabled on this server')
+      bus.publish(STOP_CHANNEL, String(sessionId))
+    },
+
+    async close() {
+      closed = true
+      for (const generation of running) abort(generation, 'shutdown')
+      for (const resolve of waiting.splice(0)) resolve()
+      await bus.unsubscribe(STOP_CHANNEL)
+    },
+  }
+}

@@ -1,0 +1,107 @@
+// A real OpenAI-compatible HTTP server on loopback, for the assistant's tests: POST /v1/chat/completions
+// with `stream: true`, answered as server-sent events, in the way the test chooses.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export type FakeMode =
+  /** Streams `reply` in chunks, then finishes. */
+  | { kind: 'answer'; reply: string; chunkSize?: number; delayMs?: number }
+  /** Answers with an HTTP error. */
+  | { kind: 'fail'; status: number }
+  /** Accepts the request and never answers. */
+  | { kind: 'hang' }
+  /** Streams `sent`, then cuts the connection without finishing. */
+  | { kind: 'break'; sent: string }
+
+export interface FakeRequest {
+  model: string
+  messages: { role: string; content: string }[]
+  max_tokens?: number
+  stream?: boolean
+  authorization: string | undefined
+}
+
+export interface FakeOpenAI {
+  /** The base URL to give the app as OPENAI_BASE_URL. */
+  baseUrl: string
+  /** Every request body received, in order. */
+  requests: FakeRequest[]
+  /** How the next requests are answered (default: an answer echoing the last message). */
+  mode: FakeMode | ((request: FakeRequest) => FakeMode)
+  /** Requests being answered right now. */
+  inFlight: number
+  close(): Promise<void>
+}
+
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const sockets = new Set<import('node:net').Socket>()
+  const fake: FakeOpenAI = {
+    baseUrl: '',
+    requests: [],
+    mode: (request) => ({ kind: 'answer', reply: `You said: ${request.messages.at(-1)?.content ?? ''}` }),
+    inFlight: 0,
+    close: async () => {},
+  }
+
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      res.writeHead(404).end()
+      return
+    }
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const request = {
+      ...(JSON.parse(body) as Omit<FakeRequest, 'authorization'>),
+      authorization: req.headers.authorization,
+    }
+    fake.requests.push(request)
+    const mode = typeof fake.mode === 'function' ? fake.mode(request) : fake.mode
+    fake.inFlight += 1
+    res.on('close', () => {
+      fake.inFlight -= 1
+    })
+    if (mode.kind === 'fail') {
+      res.writeHead(mode.status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: { message: 'fake failure', type: 'server_error' } }))
+      return
+    }
+    if (mode.kind === 'hang') return
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    const send = (delta: object, finish: string | null) =>
+      res.write(
+        `data: ${JSON.stringify({
+          id: 'chatcmpl-fake',
+          object: 'chat.completion.chunk',
+          created: Math.floor(Date.now() / 1000),
+          model: request.model,
+          choices: [{ index: 0, delta, finish_reason: finish }],
+        })}\n\n`,
+      )
+    if (mode.kind === 'break') {
+      send({ role: 'assistant', content: mode.sent }, null)
+      setTimeout(() => res.socket?.destroy(), 20)
+      return
+    }
+    const size = mode.chunkSize ?? 4
+    send({ role: 'assistant', content: '' }, null)
+    for (let i = 0; i < mode.reply.length; i += size) {
+      if (res.destroyed) return
+      send({ content: mode.reply.slice(i, i + size) }, null)
+      if (mode.delayMs) await new Promise((resolve) => setTimeout(resolve, mode.delayMs))
+    }
+    send({}, 'stop')
+    res.end('data: [DONE]\n\n')
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  fake.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resolve())
+    })
+  return fake
+}
