@@ -14,7 +14,7 @@ import { AppError } from '../errors.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
 import type { Connection, Hub } from './hub.js'
 
-/** Frames a socket may have waiting for processing; a client that floods past this is cut off. */
+/** Frames a socket may have waiting to be handled before the server stops reading from it. */
 const MAX_QUEUED_FRAMES = 256
 const POLICY_VIOLATION = 1008
 
@@ -37,11 +37,20 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
       const early: string[] = []
       let onText: (text: string) => void = (text) => early.push(text)
       socket.on('message', (data, isBinary) => onText(isBinary ? '' : data.toString()))
+      // The socket may close at any point of the set-up below; the hub is told whenever that is.
+      let connection: Connection | undefined
+      const cleanUp = () => {
+        if (!connection) return
+        hub
+          .unregister(connection)
+          .catch((error) => request.log.error({ err: error }, 'websocket cleanup failed'))
+      }
+      socket.on('close', cleanUp)
 
       open(app.deps, socket, request)
         .then(async (opened) => {
-          if (!opened) return
-          const connection: Connection = {
+          if (!opened || socket.readyState !== socket.OPEN) return
+          const current: Connection = {
             id: nextConnectionId++,
             userId: opened.actor.id,
             username: opened.actor.username,
@@ -49,17 +58,13 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
             rooms: new Map(),
             alive: true,
           }
+          connection = current
           socket.on('pong', () => {
-            connection.alive = true
+            current.alive = true
           })
-          socket.on('close', () => {
-            hub
-              .unregister(connection)
-              .catch((error) => request.log.error({ err: error }, 'websocket cleanup failed'))
-          })
-          await hub.register(connection)
-          const session = createFrameHandler(app.deps, hub, connection, opened.actor, request)
-          if (opened.sessionId === null) hub.sendTo(connection, frames.system(null, 'Connected'))
+          await hub.register(current)
+          const session = createFrameHandler(app.deps, hub, current, opened.actor, request)
+          if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
           else {
             const ok = await session.follow(
               opened.sessionId,
@@ -244,10 +249,9 @@ function createFrameHandler(
   return {
     follow,
     push(text) {
-      if (++queued > MAX_QUEUED_FRAMES) {
-        connection.socket.close(POLICY_VIOLATION, 'Too many frames waiting; slow down')
-        return
-      }
+      // A client that sends faster than its frames are handled stops being read (TCP pushes back)
+      // until the queue drains: nothing is dropped and nothing waits without bound.
+      if (++queued === MAX_QUEUED_FRAMES) connection.socket.pause()
       tail = tail
         .then(() => handle(text))
         .catch((error) => {
@@ -255,15 +259,16 @@ function createFrameHandler(
           hub.sendTo(connection, frames.error('internal', 'Internal error'))
         })
         .finally(() => {
-          queued -= 1
+          if (--queued === MAX_QUEUED_FRAMES / 2) connection.socket.resume()
         })
     },
   }
 }
 
+/** A room id: 1 to 2^31 - 1 (the column is an integer); anything else cannot name a room. */
 function positiveInt(text: string): number | undefined {
   const value = nonNegativeInt(text)
-  return value === null || value === 0 ? undefined : value
+  return value === null || value === 0 || value > 2_147_483_647 ? undefined : value
 }
 
 function nonNegativeInt(text: string): number | null {

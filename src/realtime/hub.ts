@@ -288,6 +288,8 @@ export function createHub(options: HubOptions): Hub {
       if (!existing && firstOfUser && (await presence.enter(sessionId, connection.userId))) {
         publishPresence(sessionId, connection, 'online')
       }
+      // The socket went away while this ran: its unregister has already been and gone, so leave here.
+      if (!connections.has(connection)) await leaveRoom(connection, sessionId, true)
       return lastSeq
     },
 
