@@ -105,6 +105,10 @@ function guardProduction(config: Config): void {
       `SECRET_KEY: must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production (npm run secret)`,
     )
   }
+  if (config.DEBUG) throw new ConfigError('DEBUG: must be false in production')
+  if (config.ALLOWED_ORIGINS.includes('*')) {
+    throw new ConfigError('ALLOWED_ORIGINS: a wildcard (*) is not allowed in production; list the origins')
+  }
 }
 
 /** ALLOWED_ORIGINS may be a JSON array (as in the seed's .env) or a comma-separated list. */

@@ -126,8 +126,24 @@ describe('ENVIRONMENT=production', () => {
     expect(error.message).not.toContain('\n')
   })
 
-  test('accepts a 64-character SECRET_KEY', () => {
-    const config = parseConfig({ ENVIRONMENT: 'production', SECRET_KEY: 'k'.repeat(64) })
+  test('refuses DEBUG=true (the default)', () => {
+    const error = configError({ ENVIRONMENT: 'production', SECRET_KEY: 'k'.repeat(64) })
+    expect(error.message.startsWith('DEBUG:')).toBe(true)
+    expect(error.message).not.toContain('\n')
+  })
+
+  test('refuses a wildcard ALLOWED_ORIGINS', () => {
+    const error = configError({
+      ENVIRONMENT: 'production',
+      SECRET_KEY: 'k'.repeat(64),
+      DEBUG: 'false',
+      ALLOWED_ORIGINS: '*',
+    })
+    expect(error.message.startsWith('ALLOWED_ORIGINS:')).toBe(true)
+  })
+
+  test('accepts a 64-character SECRET_KEY with DEBUG=false and listed origins', () => {
+    const config = parseConfig({ ENVIRONMENT: 'production', SECRET_KEY: 'k'.repeat(64), DEBUG: 'false' })
     expect(config.ENVIRONMENT).toBe('production')
     expect(config.SECRET_KEY).toBe('k'.repeat(64))
   })
