@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -23,6 +24,7 @@ import { registerDocs } from './http/docs.js'
 import { registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
+import { registerMetrics } from './metrics.js'
 import {
   createRealtimeParts,
   DEFAULT_REALTIME_LIMITS,
@@ -112,6 +114,8 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   })
 
   registerErrorHandlers(app)
+  // Security headers. No CSP: the API serves JSON, and the docs pages load their own scripts.
+  await app.register(helmet, { contentSecurityPolicy: false })
   await app.register(cors, {
     origin: config.ALLOWED_ORIGINS.includes('*') ? true : config.ALLOWED_ORIGINS,
     exposedHeaders: ['X-Total-Count', 'Retry-After'],
@@ -123,7 +127,11 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
-  await registerRealtime(app, realtime, { ...DEFAULT_REALTIME_LIMITS, ...resources.realtimeLimits })
+  const hub = await registerRealtime(app, realtime, {
+    ...DEFAULT_REALTIME_LIMITS,
+    ...resources.realtimeLimits,
+  })
+  registerMetrics(app, { hub, events, database })
   await app.register(healthRoutes)
   await app.register(
     async (api) => {

@@ -15,6 +15,8 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'pglite'
   /** Runs `fn` with a database on which session-level state (advisory locks) holds until it returns. */
   withSession<T>(fn: (db: Database) => Promise<T>): Promise<T>
+  /** Connections of the pool (PostgreSQL only): open, idle, and requests waiting for one. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined
   /** Resolves when the database answers a trivial query within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>
   close(): Promise<void>
@@ -44,6 +46,7 @@ async function connectPglite(location: string): Promise<DatabaseHandle> {
     kind: 'pglite',
     // PGlite is one connection: every query already shares the session.
     withSession: (fn) => fn(db),
+    poolStats: () => undefined,
     ping: (timeoutMs) => withTimeout(db.execute(sql`select 1`), timeoutMs),
     close: () => client.close(),
   }
@@ -70,6 +73,7 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Da
         client.release()
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     ping: (timeoutMs) => withTimeout(db.execute(sql`select 1`), timeoutMs),
     close: () => pool.end(),
   }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { checkHealth } from './health.service.js'
+import { checkHealth, checkReady } from './health.service.js'
 
 const DependencyState = Type.Union([
   Type.Literal('ok'),
@@ -32,8 +32,34 @@ const Health = Type.Object(
 )
 
 const Welcome = Type.Object({ message: Type.String(), version: Type.String() })
+const Readiness = Type.Object(
+  { status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), detail: Type.String() },
+  { examples: [{ status: 'ready', detail: 'ready' }] },
+)
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Set as soon as shutdown starts, so that load balancers stop sending traffic here.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['health'],
+        summary:
+          'Readiness: 200 only when the database answers, migrations are applied, and not shutting down',
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_req, reply) => {
+      const { ready, detail } = await checkReady(app.deps, closing)
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', detail })
+    },
+  )
+
   app.get('/', { schema: { tags: ['health'], summary: 'Welcome', response: { 200: Welcome } } }, () => ({
     message: 'Welcome to Insurge AI Backend API',
     version: app.deps.version,

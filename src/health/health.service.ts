@@ -1,4 +1,5 @@
 // Liveness plus the state of each dependency, without calling the AI model on every probe.
+import { isFullyMigrated } from '../db/migrate.js'
 import type { Deps } from '../deps.js'
 
 const PROBE_TIMEOUT_MS = 2000
@@ -55,4 +56,19 @@ async function probeRedis(deps: Pick<Deps, 'redis'>): Promise<DependencyState> {
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Ready to take traffic: the database answers, every migration is applied, and the server is not closing. */
+export async function checkReady(
+  deps: Pick<Deps, 'database' | 'db'>,
+  closing: boolean,
+): Promise<{ ready: boolean; detail: string }> {
+  if (closing) return { ready: false, detail: 'shutting down' }
+  try {
+    await deps.database.ping(PROBE_TIMEOUT_MS)
+  } catch {
+    return { ready: false, detail: 'the database does not answer' }
+  }
+  if (!(await isFullyMigrated(deps.db))) return { ready: false, detail: 'migrations are not all applied' }
+  return { ready: true, detail: 'ready' }
 }

@@ -62,6 +62,8 @@ export interface HubOptions {
 
 export interface Hub {
   readonly connections: ReadonlySet<Connection>
+  /** Frames written to sockets since start (for metrics; one integer, no cost on the fan-out path). */
+  delivered(): number
   register(connection: Connection): Promise<void>
   unregister(connection: Connection): Promise<void>
   /**
@@ -94,6 +96,7 @@ export function createHub(options: HubOptions): Hub {
   const connections = new Set<Connection>()
   const rooms = new Map<number, Room>()
   const byUser = new Map<number, Set<Connection>>()
+  let deliveredCount = 0
 
   function write(connection: Connection, data: Buffer): void {
     const { socket } = connection
@@ -105,6 +108,7 @@ export function createHub(options: HubOptions): Hub {
       return
     }
     socket.send(data, { binary: false })
+    deliveredCount += 1
   }
 
   function sendTo(connection: Connection, frame: object): void {
@@ -247,6 +251,7 @@ export function createHub(options: HubOptions): Hub {
 
   return {
     connections,
+    delivered: () => deliveredCount,
 
     async register(connection) {
       connections.add(connection)

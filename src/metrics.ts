@@ -1,0 +1,88 @@
+// Prometheus metrics at /metrics (prom-client): HTTP latency by route and status, sockets, messages,
+// fan-out deliveries, assistant outcomes, database pool use, and Node's own (event-loop lag included).
+import type { FastifyInstance } from 'fastify'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { DatabaseHandle } from './db/connect.js'
+import type { DomainEvents } from './events.js'
+import type { Hub } from './realtime/hub.js'
+
+export function registerMetrics(
+  app: FastifyInstance,
+  parts: { hub: Hub; events: DomainEvents; database: DatabaseHandle },
+) {
+  // One registry per app, not prom-client's global one: tests run several apps in one process.
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
+  const registers = [registry]
+
+  const httpDuration = new Histogram({
+    name: 'insurge_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    // The pattern, not the path: /chat/sessions/7 and /chat/sessions/8 are one series.
+    const route = request.routeOptions.url ?? 'unmatched'
+    httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  new Gauge({
+    name: 'insurge_websocket_connections',
+    help: 'Open WebSocket connections on this instance',
+    registers,
+    collect() {
+      this.set(parts.hub.connections.size)
+    },
+  })
+  let reported = 0
+  new Counter({
+    name: 'insurge_fanout_deliveries_total',
+    help: 'Frames written to WebSocket connections',
+    registers,
+    collect() {
+      const now = parts.hub.delivered()
+      this.inc(now - reported)
+      reported = now
+    },
+  })
+  const messages = new Counter({
+    name: 'insurge_messages_stored_total',
+    help: 'Messages stored by this instance, by role',
+    labelNames: ['role'] as const,
+    registers,
+  })
+  const aiReplies = new Counter({
+    name: 'insurge_ai_replies_total',
+    help: 'Assistant replies by outcome (stored or failed)',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
+  parts.events.subscribe((event) => {
+    if (event.type === 'message_created') {
+      messages.inc({ role: event.message.role })
+      if (event.message.role === 'assistant') aiReplies.inc({ outcome: 'stored' })
+    } else if (event.type === 'ai_failed') aiReplies.inc({ outcome: 'failed' })
+  })
+  new Gauge({
+    name: 'insurge_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (total, idle, waiting requests)',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const stats = parts.database.poolStats()
+      if (!stats) return
+      this.set({ state: 'total' }, stats.total)
+      this.set({ state: 'idle' }, stats.idle)
+      this.set({ state: 'waiting' }, stats.waiting)
+    },
+  })
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  )
+}
