@@ -15,7 +15,7 @@ import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
 import { createTokens } from './auth/tokens.js'
 import { chatRoutes } from './chat/chat.routes.js'
-import type { Config } from './config.js'
+import { type Config, trustProxySetting } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
 import type { Deps } from './deps.js'
 import { createDomainEvents } from './events.js'
@@ -23,6 +23,7 @@ import { healthRoutes } from './health/health.routes.js'
 import { registerDocs } from './http/docs.js'
 import { registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
+import { registerRateLimits, type SendLimiter } from './http/rate-limits.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
 import { registerMetrics } from './metrics.js'
 import {
@@ -36,6 +37,8 @@ import { usersRoutes } from './users/users.routes.js'
 declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
+    /** The per-user send limit, shared by POST …/messages and the WebSocket. */
+    sendLimiter: SendLimiter
   }
 }
 
@@ -59,6 +62,8 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   const { config, database, redis } = resources
   const app = Fastify({
     logger: loggerOptions(config),
+    // A hop count is valid at run time (Fastify's docs), though its type only lists boolean and strings.
+    trustProxy: trustProxySetting(config) as boolean | string,
     // Paths like /api/v1/users/me/ answer like /api/v1/users/me.
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {
@@ -127,7 +132,9 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
-  const hub = await registerRealtime(app, realtime, {
+  const sendLimiter = await registerRateLimits(app, config, redis)
+  app.decorate('sendLimiter', sendLimiter)
+  const hub = await registerRealtime(app, realtime, sendLimiter, {
     ...DEFAULT_REALTIME_LIMITS,
     ...resources.realtimeLimits,
   })

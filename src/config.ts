@@ -54,6 +54,11 @@ const ConfigSchema = Type.Object({
   AI_REPLIES_PER_MINUTE: Int(20, 1, 10_000),
   AI_SYSTEM_PROMPT: Type.Optional(Type.String({ minLength: 1 })),
   RATE_LIMITS: OneOf(['on', 'off'] as const, 'on'),
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/, ]+)$',
+    description: 'must be true, false, a number of proxy hops, or addresses/CIDRs separated by commas',
+  }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -142,4 +147,16 @@ function describe(schema: TSchema | undefined, message: string): string {
   if (s?.type === 'boolean') return 'must be true or false'
   if (s?.type === 'array') return 'must be a JSON array of strings or a comma-separated list'
   return message
+}
+
+/**
+ * Fastify's trustProxy from TRUST_PROXY: behind nginx or a load balancer, client addresses (and so
+ * per-address rate limits) come from X-Forwarded-For only when the proxy is trusted.
+ */
+export function trustProxySetting(config: Config): boolean | number | string {
+  const value = config.TRUST_PROXY.trim()
+  if (value === 'true') return true
+  if (value === 'false') return false
+  if (/^\d+$/.test(value)) return Number(value)
+  return value
 }

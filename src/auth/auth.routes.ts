@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { AppError } from '../errors.js'
+import { routeLimit } from '../http/rate-limits.js'
 import { bearerSecurity, errorResponses } from '../http/schemas.js'
 import { User, UserCreate } from '../users/users.schemas.js'
 import {
@@ -20,11 +21,12 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/register',
     {
+      config: { rateLimit: routeLimit('register') },
       schema: {
         tags: ['auth'],
         summary: 'Create an account',
         body: UserCreate,
-        response: { 201: User, ...errorResponses(409, 422) },
+        response: { 201: User, ...errorResponses(409, 422, 429) },
       },
     },
     async (req, reply) => reply.code(201).send(await register(app.deps, req.body)),
@@ -33,6 +35,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/login',
     {
+      config: { rateLimit: routeLimit('login') },
       schema: {
         tags: ['auth'],
         summary: 'Log in with email and password (JSON, or the OAuth2 password form)',
@@ -42,7 +45,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'application/x-www-form-urlencoded': { schema: LoginForm },
           },
         },
-        response: { 200: TokenPair, ...errorResponses(401, 403, 422) },
+        response: { 200: TokenPair, ...errorResponses(401, 403, 422, 429) },
       },
     },
     (req) => {

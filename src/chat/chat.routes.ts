@@ -225,13 +225,14 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chat/sessions/:id/messages',
     {
+      preHandler: (req) => app.sendLimiter.check(req.actor.id),
       schema: {
         tags,
         security,
         summary: 'Send a message (201); a retry with the same client_msg_id returns the first one (200)',
         params: SessionParams,
         body: MessageCreate,
-        response: { 200: Message, 201: Message, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: Message, 201: Message, ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     async (req, reply) => {

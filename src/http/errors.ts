@@ -47,6 +47,7 @@ interface AjvError {
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds))
       return sendError(reply, STATUS[error.code], error.code, error.detail, error.errors)
     }
     if (error.validation) {

@@ -11,6 +11,7 @@ import { can } from '../chat/permissions.js'
 import type { ParticipantRole } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
+import { routeLimit, type SendLimiter } from '../http/rate-limits.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
 import type { Connection, Hub } from './hub.js'
 
@@ -25,12 +26,12 @@ interface ConnectQuery {
   after_seq?: string
 }
 
-export function registerGateway(app: FastifyInstance, hub: Hub): void {
+export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: SendLimiter): void {
   let nextConnectionId = 1
 
   app.get(
     '/ws',
-    { websocket: true, schema: { hide: true } },
+    { websocket: true, schema: { hide: true }, config: { rateLimit: routeLimit('wsConnect') } },
     (socket: WebSocket, request: FastifyRequest) => {
       // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
       // being authenticated wait in `early`.
@@ -63,7 +64,7 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
             current.alive = true
           })
           await hub.register(current)
-          const session = createFrameHandler(app.deps, hub, current, opened.actor, request)
+          const session = createFrameHandler(app.deps, hub, current, opened.actor, request, sendLimiter)
           if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
           else {
             const ok = await session.follow(
@@ -140,6 +141,7 @@ function createFrameHandler(
   connection: Connection,
   actor: Actor,
   request: FastifyRequest,
+  sendLimiter: SendLimiter,
 ): FrameHandler {
   let queued = 0
   let tail: Promise<void> = Promise.resolve()
@@ -174,6 +176,7 @@ function createFrameHandler(
         hub.sendTo(connection, frames.pong())
         return
       case 'chat_message': {
+        await sendLimiter.check(actor.id)
         const { message } = await sendMessage(deps, actor, frame.session_id, {
           content: frame.content,
           client_msg_id: frame.client_msg_id,

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { listMessagesAfter } from '../chat/messages.service.js'
 import type { Config } from '../config.js'
+import type { SendLimiter } from '../http/rate-limits.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
 import { registerGateway } from './gateway.js'
 import { createHub, type Hub } from './hub.js'
@@ -50,6 +51,7 @@ export function createRealtimeParts(
 export async function registerRealtime(
   app: FastifyInstance,
   parts: RealtimeParts,
+  sendLimiter: SendLimiter,
   limits: RealtimeLimits = DEFAULT_REALTIME_LIMITS,
 ): Promise<Hub> {
   const hub = createHub({
@@ -77,7 +79,7 @@ export async function registerRealtime(
       socket.terminate()
     },
   })
-  registerGateway(app, hub)
+  registerGateway(app, hub, sendLimiter)
 
   const heartbeat = setInterval(() => hub.heartbeat(), limits.heartbeatMs)
   heartbeat.unref()
