@@ -9,6 +9,11 @@ export interface Bus {
   publish(channel: string, payload: string): void
   subscribe(channel: string, handler: BusHandler): Promise<void>
   unsubscribe(channel: string): Promise<void>
+  /**
+   * Called after the bus came back from an outage and resubscribed: what was published meanwhile is
+   * lost, and the listener recovers it from the database.
+   */
+  onReconnect(listener: () => void): void
   close(): Promise<void>
 }
 
@@ -28,6 +33,8 @@ export function createMemoryBus(): Bus {
     async unsubscribe(channel) {
       handlers.delete(channel)
     },
+    // In-process delivery cannot be interrupted.
+    onReconnect() {},
     async close() {
       handlers.clear()
     },
@@ -50,11 +57,21 @@ export function createRedisBus(
   const handlers = new Map<string, BusHandler>()
   const full = (channel: string) => `${prefix}:${channel}`
   subscriber.on('message', (channel: string, payload: string) => handlers.get(channel)?.(payload))
-  // A subscribe that failed while Redis was away is not among those ioredis restores: restore them all.
+  const reconnectListeners: (() => void)[] = []
+  let connectedBefore = false
+  // A subscribe that failed while Redis was away is not among those ioredis restores: restore them all,
+  // then let listeners read what was published while the connection was down.
   subscriber.on('ready', () => {
-    if (handlers.size > 0) {
-      subscriber.subscribe(...handlers.keys()).catch((error: unknown) => onError(error, 'resubscribe'))
-    }
+    const reconnected = connectedBefore
+    connectedBefore = true
+    if (!reconnected) return
+    const channels = [...handlers.keys()]
+    const resubscribed = channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve()
+    resubscribed
+      .then(() => {
+        for (const listener of reconnectListeners) listener()
+      })
+      .catch((error: unknown) => onError(error, 'resubscribe'))
   })
   return {
     publish(channel, payload) {
@@ -72,6 +89,9 @@ export function createRedisBus(
       await subscriber
         .unsubscribe(full(channel))
         .catch((error: unknown) => onError(error, `unsubscribe from ${channel}`))
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener)
     },
     async close() {
       handlers.clear()

@@ -90,6 +90,8 @@ export interface Hub {
 }
 
 const REPLAY_PAGE = 200
+const DRAIN_POLL_MS = 10
+const DRAIN_TIMEOUT_MS = 30_000
 
 export function createHub(options: HubOptions): Hub {
   const { bus, presence, log } = options
@@ -154,18 +156,63 @@ export function createHub(options: HubOptions): Hub {
     room.gapTimer = setTimeout(async () => {
       room.gapTimer = undefined
       if (rooms.get(sessionId) !== room || room.nextSeq === null || room.ahead.size === 0) return
-      const first = room.nextSeq
-      const upTo = Math.min(...room.ahead.keys())
-      try {
-        const missing = await options.loadMessagesAfter(sessionId, first - 1, upTo - first)
-        for (const message of missing) {
-          sequence(room, sessionId, message.seq, Buffer.from(JSON.stringify(frames.chatMessage(message))))
-        }
-      } catch (error) {
-        log.error({ err: error, sessionId }, 'could not read missing messages')
-      }
+      await fillFromDatabase(room, sessionId, Math.min(...room.ahead.keys()))
       if (room.ahead.size > 0) scheduleGapFill(room, sessionId)
     }, options.gapWaitMs)
+  }
+
+  /**
+   * Reads the room's stored messages from the one this instance expects next (up to `before`, or all
+   * of them) and delivers them in order: the database, not the bus, is the truth.
+   */
+  async function fillFromDatabase(
+    room: Room,
+    sessionId: number,
+    before = Number.MAX_SAFE_INTEGER,
+  ): Promise<void> {
+    try {
+      for (;;) {
+        if (rooms.get(sessionId) !== room || room.nextSeq === null) return
+        const from = room.nextSeq - 1
+        const page = await options.loadMessagesAfter(
+          sessionId,
+          from,
+          Math.min(REPLAY_PAGE, before - from - 1),
+        )
+        for (const message of page) {
+          sequence(room, sessionId, message.seq, Buffer.from(JSON.stringify(frames.chatMessage(message))))
+        }
+        if (page.length < REPLAY_PAGE) return
+      }
+    } catch (error) {
+      log.error({ err: error, sessionId }, 'could not read missing messages')
+    }
+  }
+
+  // After a bus outage, quiet rooms too must get what was stored meanwhile: no later message may come.
+  bus.onReconnect(() => {
+    for (const [sessionId, room] of rooms) void fillFromDatabase(room, sessionId)
+  })
+
+  /**
+   * Writes a replayed frame, waiting while the socket's buffer is half full: a replay is the server's
+   * own burst and must not get its reader dropped as slow. A reader that does not drain within
+   * DRAIN_TIMEOUT_MS is dropped all the same. Returns false when the socket is gone.
+   */
+  async function writePaced(connection: Connection, data: Buffer): Promise<boolean> {
+    const { socket } = connection
+    for (let waited = 0; socket.bufferedAmount > options.maxBufferedBytes / 2; waited += DRAIN_POLL_MS) {
+      if (socket.readyState !== socket.OPEN) return false
+      if (waited >= DRAIN_TIMEOUT_MS) {
+        log.warn({ userId: connection.userId }, 'dropping a websocket that does not read its replay')
+        socket.terminate()
+        return false
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
+    }
+    if (socket.readyState !== socket.OPEN) return false
+    write(connection, data)
+    return true
   }
 
   function onRoomPayload(sessionId: number, payload: string): void {
@@ -299,12 +346,15 @@ export function createHub(options: HubOptions): Hub {
     },
 
     async replay(connection, sessionId, afterSeq) {
-      let cursor = afterSeq
+      // An after_seq beyond the room's newest message must not hide the messages that come next.
+      const newest = (rooms.get(sessionId)?.nextSeq ?? afterSeq + 1) - 1
+      let cursor = Math.min(afterSeq, newest)
       for (;;) {
         if (!connection.rooms.has(sessionId)) return
         const page = await options.loadMessagesAfter(sessionId, cursor, REPLAY_PAGE)
         for (const message of page) {
-          write(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))
+          if (!(await writePaced(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))))
+            return
           cursor = message.seq
         }
         if (page.length < REPLAY_PAGE) break
@@ -312,12 +362,14 @@ export function createHub(options: HubOptions): Hub {
       const subscription = connection.rooms.get(sessionId)
       if (!subscription) return
       subscription.lastSeq = Math.max(subscription.lastSeq, cursor)
-      for (const queued of subscription.waiting ?? []) {
-        if (queued.seq === undefined) write(connection, queued.data)
-        else if (queued.seq > subscription.lastSeq) {
-          subscription.lastSeq = queued.seq
-          write(connection, queued.data)
-        }
+      // What arrived live meanwhile, skipping what the replay already sent; new frames keep queueing
+      // behind until the queue is empty.
+      const waiting = subscription.waiting ?? []
+      while (waiting.length > 0) {
+        const queued = waiting.shift() as Queued
+        if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
+        if (queued.seq !== undefined) subscription.lastSeq = queued.seq
+        if (!(await writePaced(connection, queued.data))) return
       }
       subscription.waiting = null
     },
