@@ -493,7 +493,11 @@ describe('invite with unused identifiers sent as null (as Python clients do)', (
   test('all three null is 422', async () => {
     const owner = await api.signUp()
     const { id } = await createRoom(api, owner, { session_type: 'invite_only' })
-    const res = await api.post(`${room(id)}/invite`, { user_id: null, username: null, email: null }, owner.token)
+    const res = await api.post(
+      `${room(id)}/invite`,
+      { user_id: null, username: null, email: null },
+      owner.token,
+    )
     expect(res.status).toBe(422)
   })
 })
