@@ -5,8 +5,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
+import WebSocket from 'ws'
 import { API } from './helpers/app.js'
+import { createTestDatabase } from './helpers/database.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
@@ -24,8 +26,9 @@ interface Running {
  * Starts the server with only PATH and `env`. Variables a stray .env could set are given explicitly (an empty
  * value counts as unset), because dotenv never overrides a variable already in the environment.
  */
-function startServer(env: Record<string, string>): Running {
-  const child = spawn(TSX, ['src/server.ts'], {
+function startServer(env: Record<string, string>, entry: string[] = [TSX, 'src/server.ts']): Running {
+  const [command = TSX, ...args] = entry
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -174,3 +177,156 @@ test('starts on a fresh data directory, keeps query strings out of the logs, and
     killGroup(server.child)
   }
 }, 60_000)
+
+/** Polls /health until it answers 200, or the process exits, or 30 s pass. */
+async function waitUntilUp(server: Running, base: string): Promise<Response | undefined> {
+  const deadline = Date.now() + 30_000
+  let health: Response | undefined
+  while (Date.now() < deadline && server.child.exitCode === null) {
+    health = await fetch(`${base}/health`).catch(() => undefined)
+    if (health?.status === 200) break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return health
+}
+
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+})
+
+/** Opens a socket, waits for its greeting, closes it. */
+async function greet(url: string): Promise<string> {
+  const ws = new WebSocket(url)
+  const greeting = await new Promise<string>((resolve, reject) => {
+    ws.once('message', (data) => resolve(data.toString()))
+    ws.once('error', reject)
+    ws.once('close', (code) => reject(new Error(`closed ${code}`)))
+  })
+  ws.close()
+  return greeting
+}
+
+test('a full session at the most verbose log level leaves no password, token, ticket or secret in the logs', async () => {
+  const port = await freePort()
+  const secret = `log-test-secret-${'s'.repeat(40)}`
+  const server = startServer({
+    DATABASE_URL: `pglite://${tempDir()}/data`,
+    PORT: String(port),
+    DEBUG: 'false',
+    LOG_LEVEL: 'trace',
+    SECRET_KEY: secret,
+    BCRYPT_ROUNDS: '4',
+  })
+  const base = `http://127.0.0.1:${port}`
+  try {
+    expect((await waitUntilUp(server, base))?.status, `stderr: ${server.stderr()}`).toBe(200)
+    const password = 'a-distinctive-password-123'
+    const email = 'logs@example.com'
+    expect(
+      (await fetch(`${base}${API}/auth/register`, json({ email, username: 'logs', password }))).status,
+    ).toBe(201)
+    const pair = (await (await fetch(`${base}${API}/auth/login`, json({ email, password }))).json()) as {
+      access_token: string
+      refresh_token: string
+    }
+    const rotated = (await (
+      await fetch(`${base}${API}/auth/refresh?refresh_token=${encodeURIComponent(pair.refresh_token)}`, {
+        method: 'POST',
+      })
+    ).json()) as { access_token: string; refresh_token: string }
+    const auth = { authorization: `Bearer ${rotated.access_token}` }
+    const room = (await (
+      await fetch(`${base}${API}/chat/sessions`, {
+        ...json({ title: 'Logs' }),
+        headers: { ...json({}).headers, ...auth },
+      })
+    ).json()) as { id: number }
+    const { ticket } = (await (
+      await fetch(`${base}${API}/auth/ws-ticket`, { method: 'POST', headers: auth })
+    ).json()) as {
+      ticket: string
+    }
+    const wsBase = `ws://127.0.0.1:${port}/ws`
+    expect(await greet(`${wsBase}?token=${rotated.access_token}&session_id=${room.id}`)).toContain(
+      'Connected',
+    )
+    expect(await greet(`${wsBase}?ticket=${ticket}`)).toContain('Connected')
+    await fetch(`${base}${API}/auth/logout`, json({ refresh_token: rotated.refresh_token }))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+
+    const logs = server.stdout() + server.stderr()
+    expect(logs).toContain(`${API}/auth/login`) // the log did record the session
+    for (const value of [
+      password,
+      pair.access_token,
+      pair.refresh_token,
+      rotated.access_token,
+      rotated.refresh_token,
+      ticket,
+      secret,
+    ]) {
+      expect(logs).not.toContain(value)
+    }
+    server.child.kill('SIGTERM')
+    expect(await exitWithin(server, 10_000)).toEqual({ code: 0, signal: null })
+  } finally {
+    killGroup(server.child)
+  }
+}, 60_000)
+
+// The production start-up path of the Docker image, on PostgreSQL and Redis (CI always has both).
+describe.runIf(!!process.env.TEST_DATABASE_URL && !!process.env.TEST_REDIS_URL)(
+  'npm run build && node dist/server.js',
+  () => {
+    test('serves in production mode on PostgreSQL + Redis and stops cleanly', async () => {
+      const build = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe' })
+      let buildOutput = ''
+      build.stdout?.on('data', (chunk: Buffer) => {
+        buildOutput += chunk.toString()
+      })
+      build.stderr?.on('data', (chunk: Buffer) => {
+        buildOutput += chunk.toString()
+      })
+      const built = await new Promise<number | null>((resolve) => build.on('exit', resolve))
+      expect(built, buildOutput).toBe(0)
+
+      const database = await createTestDatabase('postgres')
+      const port = await freePort()
+      const server = startServer(
+        {
+          ENVIRONMENT: 'production',
+          DEBUG: 'false',
+          SECRET_KEY: 'p'.repeat(64),
+          DATABASE_URL: database.url,
+          REDIS_URL: process.env.TEST_REDIS_URL ?? '',
+          REDIS_KEY_PREFIX: `dist-${port}`,
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        ['node', 'dist/server.js'],
+      )
+      const base = `http://127.0.0.1:${port}`
+      try {
+        const health = await waitUntilUp(server, base)
+        expect(health?.status, `stderr: ${server.stderr()}`).toBe(200)
+        expect(await health?.json()).toMatchObject({ environment: 'production', database: 'ok', redis: 'ok' })
+        expect((await fetch(`${base}/ready`)).status).toBe(200)
+        const register = await fetch(
+          `${base}${API}/auth/register`,
+          json({ email: 'dist@example.com', username: 'dist', password: 'password-123' }),
+        )
+        expect(register.status).toBe(201)
+        // Production answers never carry a stack trace.
+        const broken = await fetch(`${base}${API}/auth/login`, { ...json({}), body: '{"email":' })
+        expect(await broken.text()).not.toMatch(/at .*\.js:\d+/)
+        server.child.kill('SIGTERM')
+        expect(await exitWithin(server, 10_000)).toEqual({ code: 0, signal: null })
+      } finally {
+        killGroup(server.child)
+        await database.drop()
+      }
+    }, 120_000)
+  },
+)

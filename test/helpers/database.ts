@@ -11,8 +11,8 @@ export function testDbKind(): 'pglite' | 'postgres' {
   return process.env.TEST_DB_KIND === 'postgres' ? 'postgres' : 'pglite'
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (testDbKind() === 'pglite') return { url: 'pglite://memory', drop: async () => {} }
+export async function createTestDatabase(kind = testDbKind()): Promise<TestDatabase> {
+  if (kind === 'pglite') return { url: 'pglite://memory', drop: async () => {} }
   const adminUrl = process.env.TEST_DATABASE_URL
   if (!adminUrl) throw new Error('TEST_DB_KIND=postgres needs TEST_DATABASE_URL')
   const name = `insurge_t_${randomBytes(6).toString('hex')}`
