@@ -13,6 +13,7 @@ afterAll(() => api.close())
 test('/metrics exposes the series operators watch, in Prometheus text', async () => {
   const room = await roomWithRoles(api, 'public')
   const socket = await connect(api, { token: room.member.token, sessionId: room.id })
+  await socket.nextOf('system_message') // subscribed: what is sent from now on reaches the socket
   await send(api, room.id, room.owner, 'counted')
   await socket.nextOf('chat_message')
   const res = await api.get('/metrics')
