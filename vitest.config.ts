@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config'
 // The suite runs on PGlite always, and a second time on PostgreSQL when TEST_DATABASE_URL is set.
 const databases = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])]
 // Files that use no database run once, in the PGlite project.
-const DATABASE_FREE = ['test/config.test.ts', 'test/server.test.ts', 'test/chat/permissions.test.ts']
+const DATABASE_FREE = [
+  'test/config.test.ts',
+  'test/server.test.ts',
+  'test/chat/permissions.test.ts',
+  'test/deploy-files.test.ts',
+]
 
 export default defineConfig({
   test: {
