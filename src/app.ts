@@ -15,6 +15,7 @@ import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
 import { createTokens } from './auth/tokens.js'
 import { chatRoutes } from './chat/chat.routes.js'
+import { messagesRoutes } from './chat/messages.routes.js'
 import { type Config, trustProxySetting } from './config.js'
 import type { DatabaseHandle } from './db/connect.js'
 import type { Deps } from './deps.js'
@@ -145,6 +146,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
       await api.register(authRoutes)
       await api.register(usersRoutes)
       await api.register(chatRoutes)
+      await api.register(messagesRoutes)
     },
     { prefix: API_PREFIX },
   )

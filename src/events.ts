@@ -13,8 +13,23 @@ export type ChatEvent =
       participant: ParticipantView
       previousRole: ParticipantView['role']
     }
-  | { type: 'session_updated'; sessionId: number; session: Omit<SessionView, 'my_role'> }
+  | {
+      type: 'session_updated'
+      sessionId: number
+      session: Omit<SessionView, 'my_role' | 'last_read_seq' | 'unread_count'>
+    }
   | { type: 'session_deleted'; sessionId: number }
+  | { type: 'message_updated'; sessionId: number; message: MessageView }
+  | { type: 'message_deleted'; sessionId: number; id: number; seq: number }
+  | {
+      type: 'reaction_added' | 'reaction_removed'
+      sessionId: number
+      messageId: number
+      emoji: string
+      userId: number
+      username: string
+    }
+  | { type: 'read'; sessionId: number; userId: number; seq: number }
 
 /** The user's logins were ended (logout-all, password change, deactivation): their sockets close too. */
 export type AccountEvent = { type: 'account_signed_out'; userId: number; reason: string }

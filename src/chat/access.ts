@@ -10,7 +10,7 @@ import {
   users,
 } from '../db/schema.js'
 import { AppError } from '../errors.js'
-import type { ParticipantView, SessionView } from './chat.schemas.js'
+import type { ParticipantView } from './chat.schemas.js'
 
 export interface VisibleSession {
   session: ChatSessionRow
@@ -65,25 +65,6 @@ export async function lockSession(tx: Executor, sessionId: number): Promise<void
     .from(chatSessions)
     .where(eq(chatSessions.id, sessionId))
     .for('update')
-}
-
-export function toSessionView({ session, ownerUsername, role }: VisibleSession): SessionView {
-  return {
-    id: session.id,
-    title: session.title,
-    description: session.description,
-    session_type: session.sessionType,
-    max_participants: session.maxParticipants,
-    owner_id: session.ownerId,
-    owner_username: ownerUsername,
-    is_active: session.deletedAt === null,
-    ai_mode: session.aiMode,
-    created_at: session.createdAt.toISOString(),
-    updated_at: session.updatedAt.toISOString(),
-    participant_count: session.participantCount,
-    message_count: session.messageCount,
-    my_role: role,
-  }
 }
 
 const participantColumns = {

@@ -4,15 +4,13 @@ import { bearerSecurity, errorResponses } from '../http/schemas.js'
 import {
   InviteBody,
   JoinResult,
-  Message,
-  MessageCreate,
   MessageResult,
-  MessagesQuery,
   Paging,
   Participant,
   ParticipantParams,
   PublicSessions,
   PublicSessionsQuery,
+  RemoveQuery,
   RoleBody,
   Session,
   SessionCreate,
@@ -20,7 +18,6 @@ import {
   SessionParams,
   SessionUpdate,
 } from './chat.schemas.js'
-import { listMessages, sendMessage } from './messages.service.js'
 import {
   changeRole,
   inviteParticipant,
@@ -214,45 +211,12 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
-        summary: 'Remove a participant (owner, admin; never the owner)',
+        summary: 'Remove a participant (owner, admin; never the owner); ?ban=true also bans them',
         params: ParticipantParams,
+        querystring: RemoveQuery,
         response: { 200: MessageResult, ...errorResponses(401, 403, 404, 422) },
       },
     },
-    (req) => removeParticipant(app.deps, req.actor, req.params.id, req.params.user_id),
-  )
-
-  app.post(
-    '/chat/sessions/:id/messages',
-    {
-      preHandler: (req) => app.sendLimiter.check(req.actor.id),
-      schema: {
-        tags,
-        security,
-        summary: 'Send a message (201); a retry with the same client_msg_id returns the first one (200)',
-        params: SessionParams,
-        body: MessageCreate,
-        response: { 200: Message, 201: Message, ...errorResponses(401, 403, 404, 422, 429) },
-      },
-    },
-    async (req, reply) => {
-      const { message, created } = await sendMessage(app.deps, req.actor, req.params.id, req.body)
-      return reply.code(created ? 201 : 200).send(message)
-    },
-  )
-
-  app.get(
-    '/chat/sessions/:id/messages',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'History, oldest first: the newest `limit`, or a page by before_seq / after_seq',
-        params: SessionParams,
-        querystring: MessagesQuery,
-        response: { 200: Type.Array(Message), ...errorResponses(401, 403, 404, 422) },
-      },
-    },
-    (req) => listMessages(app.deps, req.actor, req.params.id, req.query),
+    (req) => removeParticipant(app.deps, req.actor, req.params.id, req.params.user_id, req.query.ban),
   )
 }

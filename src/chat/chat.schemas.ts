@@ -114,7 +114,108 @@ export const MessageCreate = Type.Object(
   },
 )
 
+export const RemoveQuery = Type.Object({
+  ban: Type.Boolean({
+    default: false,
+    description: 'Also keep them from joining this public room again until invited',
+  }),
+})
+export const MessageParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  message_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+})
+export const ReactionParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  message_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  emoji: Type.String({
+    minLength: 1,
+    maxLength: 32,
+    pattern: '^\\S+$',
+    description: '1-32 characters, no spaces',
+  }),
+})
+export const MessageEdit = Type.Object(
+  {
+    content: Type.String({
+      minLength: 1,
+      maxLength: 10_000,
+      pattern: '\\S',
+      description: '1-10000 characters, not blank',
+    }),
+  },
+  { examples: [{ content: 'Hello everyone! (edited)' }] },
+)
+export const ReadBody = Type.Object(
+  {
+    seq: Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'The newest seq the caller has seen',
+    }),
+  },
+  { examples: [{ seq: 42 }] },
+)
+export const SearchQuery = Type.Object({
+  q: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '\\S',
+    description: 'Words to find (web search syntax: "phrase", -word, or)',
+  }),
+  session_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  before_id: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'next_before_id of the previous page',
+    }),
+  ),
+})
+
 // ---- responses ----
+
+const Reaction = Type.Object({ emoji: Type.String(), count: Type.Integer(), me: Type.Boolean() })
+
+export const Message = Type.Object(
+  {
+    id: Type.Integer(),
+    session_id: Type.Integer(),
+    seq: Type.Integer(),
+    user_id: Nullable(Type.Integer()),
+    username: Type.String(),
+    role: StringEnum(['user', 'assistant', 'system']),
+    content: Type.String(),
+    client_msg_id: Nullable(Type.String()),
+    reply_to: Nullable(Type.Integer()),
+    created_at: Timestamp,
+    edited_at: Nullable(Type.String({ format: 'date-time' })),
+    deleted_at: Nullable(Type.String({ format: 'date-time' })),
+    reactions: Type.Array(Reaction, {
+      description:
+        'Per emoji: how many reacted, and whether the caller did (always false in WebSocket frames)',
+    }),
+  },
+  {
+    examples: [
+      {
+        id: 1001,
+        session_id: 7,
+        seq: 42,
+        user_id: 1,
+        username: 'ada',
+        role: 'user',
+        content: 'Hello everyone!',
+        client_msg_id: null,
+        reply_to: null,
+        created_at: '2026-11-25T12:00:00.000Z',
+        edited_at: null,
+        deleted_at: null,
+        reactions: [{ emoji: '👍', count: 2, me: true }],
+      },
+    ],
+  },
+)
 
 export const Participant = Type.Object({
   id: Type.Integer(),
@@ -142,6 +243,11 @@ const sessionFields = {
   participant_count: Type.Integer(),
   message_count: Type.Integer(),
   my_role: Type.Union([RoleField, Type.Null()]),
+  last_read_seq: Type.Integer({ description: 'The caller’s read marker (0 when not a participant)' }),
+  unread_count: Type.Integer({
+    description: 'Messages after last_read_seq, not the caller’s own, not deleted',
+  }),
+  last_message: Type.Union([Message, Type.Null()], { description: 'The newest message that is not deleted' }),
 }
 
 const SESSION_EXAMPLE = {
@@ -159,42 +265,21 @@ const SESSION_EXAMPLE = {
   participant_count: 3,
   message_count: 42,
   my_role: 'member',
+  last_read_seq: 40,
+  unread_count: 2,
+  last_message: null,
 }
 
 export const Session = Type.Object(sessionFields, { examples: [SESSION_EXAMPLE] })
 export const SessionDetail = Type.Object({ ...sessionFields, participants: Type.Array(Participant) })
 export const PublicSessions = Type.Object({ sessions: Type.Array(Session), total: Type.Integer() })
 
-export const Message = Type.Object(
-  {
-    id: Type.Integer(),
-    session_id: Type.Integer(),
-    seq: Type.Integer(),
-    user_id: Nullable(Type.Integer()),
-    username: Type.String(),
-    role: StringEnum(['user', 'assistant', 'system']),
-    content: Type.String(),
-    client_msg_id: Nullable(Type.String()),
-    reply_to: Nullable(Type.Integer()),
-    created_at: Timestamp,
-  },
-  {
-    examples: [
-      {
-        id: 1001,
-        session_id: 7,
-        seq: 42,
-        user_id: 1,
-        username: 'ada',
-        role: 'user',
-        content: 'Hello everyone!',
-        client_msg_id: null,
-        reply_to: null,
-        created_at: '2026-11-25T12:00:00.000Z',
-      },
-    ],
-  },
-)
+export const SearchResults = Type.Object({
+  results: Type.Array(Type.Object({ ...Message.properties, session_title: Type.String() })),
+  next_before_id: Nullable(
+    Type.Integer({ description: 'Pass as before_id for the next page; null on the last one' }),
+  ),
+})
 
 export const JoinResult = Type.Object({
   message: Type.String(),
@@ -212,5 +297,8 @@ export type SessionUpdateInput = Static<typeof SessionUpdate>
 export type InviteInput = Static<typeof InviteBody>
 export type MessageCreateInput = Static<typeof MessageCreate>
 export type MessagesQueryInput = Static<typeof MessagesQuery>
+export type SearchQueryInput = Static<typeof SearchQuery>
+export type SearchResultsView = Static<typeof SearchResults>
+export type ReactionView = Static<typeof Reaction>
 export type PagingInput = Static<typeof Paging>
 export type PublicSessionsQueryInput = Static<typeof PublicSessionsQuery>

@@ -3,11 +3,18 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import { type Database, queryRows } from '../db/connect.js'
 import { violatedUniqueConstraint } from '../db/errors.js'
-import { chatMessages, chatParticipants, chatSessions, users } from '../db/schema.js'
+import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { loadJoinedSession } from './access.js'
 import type { MessageCreateInput, MessagesQueryInput, MessageView } from './chat.schemas.js'
+import {
+  inList,
+  MESSAGE_COLUMNS,
+  type MessageRecord,
+  selectMessages,
+  toMessageView,
+} from './message-records.js'
 import { assertCan, rolesAllowed } from './permissions.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'events'>
@@ -17,26 +24,6 @@ export interface SendResult {
   /** False when `client_msg_id` matched an earlier message: the retry gets that one back. */
   created: boolean
 }
-
-/** A message as raw SQL returns it (bigints may arrive as strings). */
-interface MessageRecord {
-  id: number | string
-  session_id: number
-  seq: number | string
-  user_id: number | null
-  username?: string
-  role: MessageView['role']
-  content: string
-  client_msg_id: string | null
-  reply_to: number | string | null
-  created_at: string
-}
-
-/** ISO-8601 UTC with milliseconds, formatted by the database so both drivers return the same text. */
-const CREATED_AT = sql.raw(
-  `to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`,
-)
-const MESSAGE_COLUMNS = sql`m.id, m.session_id, m.seq, m.user_id, m.role, m.content, m.client_msg_id, m.reply_to, ${CREATED_AT}`
 
 /** Stores a user message with the room's next seq (if the sender may send), then emits it. */
 export async function sendMessage(
@@ -144,7 +131,7 @@ export async function listMessages(
   query: MessagesQueryInput,
 ): Promise<MessageView[]> {
   await loadJoinedSession(deps.db, actor, sessionId)
-  return selectMessages(deps.db, sessionId, query)
+  return selectMessages(deps.db, sessionId, query, actor.id)
 }
 
 /**
@@ -158,42 +145,6 @@ export function listMessagesAfter(db: Database, sessionId: number, afterSeq: num
 /** The newest `limit` stored messages of a room with seq < beforeSeq, oldest first: the assistant's context. */
 export function listMessagesBefore(db: Database, sessionId: number, beforeSeq: number, limit: number) {
   return selectMessages(db, sessionId, { before_seq: beforeSeq, limit, skip: 0 })
-}
-
-async function selectMessages(
-  db: Database,
-  sessionId: number,
-  query: MessagesQueryInput,
-): Promise<MessageView[]> {
-  const filters: SQL[] = [sql`m.session_id = ${sessionId}`]
-  if (query.after_seq !== undefined) filters.push(sql`m.seq > ${query.after_seq}`)
-  if (query.before_seq !== undefined) filters.push(sql`m.seq < ${query.before_seq}`)
-  const ascending = query.after_seq !== undefined
-  const records = await queryRows<MessageRecord>(
-    db,
-    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
-          from ${chatMessages} m left join ${users} u on u.id = m.user_id
-         where ${sql.join(filters, sql` and `)}
-         order by m.seq ${ascending ? sql`asc` : sql`desc`}
-         limit ${query.limit} offset ${query.skip}`,
-  )
-  const messages = records.map(toMessageView)
-  return ascending ? messages : messages.reverse()
-}
-
-export function toMessageView(record: MessageRecord): MessageView {
-  return {
-    id: Number(record.id),
-    session_id: Number(record.session_id),
-    seq: Number(record.seq),
-    user_id: record.user_id === null ? null : Number(record.user_id),
-    username: record.username ?? record.role,
-    role: record.role,
-    content: record.content,
-    client_msg_id: record.client_msg_id,
-    reply_to: record.reply_to === null ? null : Number(record.reply_to),
-    created_at: record.created_at,
-  }
 }
 
 async function findByClientMsgId(
@@ -221,11 +172,4 @@ async function whyNotSent(deps: ChatDeps, actor: Actor, sessionId: number): Prom
     if (error instanceof AppError) return error
     throw error
   }
-}
-
-function inList(values: readonly string[]): SQL {
-  return sql`(${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )})`
 }

@@ -2,7 +2,7 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
-import { chatParticipants, chatSessions, type ParticipantRole, users } from '../db/schema.js'
+import { chatBans, chatParticipants, chatSessions, type ParticipantRole, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import {
@@ -49,8 +49,19 @@ export async function joinSession(deps: ChatDeps, actor: Actor, sessionId: numbe
       await lockSession(tx, sessionId)
       // Under the lock: the room may have stopped being public, or the caller joined meanwhile.
       if ((await loadVisibleSession(tx, actor, sessionId)).role !== null) return false
+      const [ban] = await tx
+        .select({ userId: chatBans.userId })
+        .from(chatBans)
+        .where(and(eq(chatBans.sessionId, sessionId), eq(chatBans.userId, actor.id)))
+      if (ban)
+        throw new AppError(
+          'forbidden',
+          'You are banned from this session; an owner or admin can invite you back',
+        )
       await takeSeat(tx, sessionId)
-      await tx.insert(chatParticipants).values({ sessionId, userId: actor.id, role: 'member' })
+      await tx
+        .insert(chatParticipants)
+        .values({ sessionId, userId: actor.id, role: 'member', lastReadSeq: newestSeq(sessionId) })
       return true
     })
     if (added) await emitJoined(deps, sessionId, actor.id)
@@ -103,7 +114,11 @@ export async function inviteParticipant(
       throw new AppError('conflict', 'That user is already a participant of this session')
     }
     await takeSeat(tx, sessionId)
-    await tx.insert(chatParticipants).values({ sessionId, userId: invitee.id, role })
+    await tx
+      .insert(chatParticipants)
+      .values({ sessionId, userId: invitee.id, role, lastReadSeq: newestSeq(sessionId) })
+    // An invitation lifts a ban.
+    await tx.delete(chatBans).where(and(eq(chatBans.sessionId, sessionId), eq(chatBans.userId, invitee.id)))
   })
   return emitJoined(deps, sessionId, invitee.id)
 }
@@ -154,18 +169,20 @@ export async function changeRole(
   return requireParticipant(deps, sessionId, userId)
 }
 
-/** Removes a participant (never the owner). */
+/** Removes a participant (never the owner); with `ban`, they cannot join the public room again until invited. */
 export async function removeParticipant(
   deps: ChatDeps,
   actor: Actor,
   sessionId: number,
   userId: number,
+  ban = false,
 ): Promise<{ message: string }> {
   await loadVisibleSession(deps.db, actor, sessionId).then((v) => assertCan(v.role, 'remove_participants'))
   const removed = await deps.db.transaction(async (tx) => {
     const { actorRole, target } = await lockForAction(tx, actor, sessionId, userId, 'remove_participants')
     if (!canRemove(actorRole, target.role)) throw new AppError('forbidden', 'The owner cannot be removed')
     await removeRow(tx, sessionId, userId, [target.role])
+    if (ban) await tx.insert(chatBans).values({ sessionId, userId, bannedBy: actor.id }).onConflictDoNothing()
     return target
   })
   deps.events.emit({
@@ -173,9 +190,9 @@ export async function removeParticipant(
     sessionId,
     userId,
     username: removed.username,
-    banned: false,
+    banned: ban,
   })
-  return { message: 'Participant removed' }
+  return { message: ban ? 'Participant removed and banned' : 'Participant removed' }
 }
 
 /**
@@ -196,6 +213,10 @@ async function lockForAction(
   if (!target) throw notParticipant()
   return { actorRole, target }
 }
+
+/** A newcomer's read marker: the room's newest seq, so that the history from before is not unread. */
+const newestSeq = (sessionId: number) =>
+  sql<number>`(select ${chatSessions.lastSeq} from ${chatSessions} where ${chatSessions.id} = ${sessionId})`
 
 /** Counts one more participant unless the room is full; the UPDATE's row lock makes the check exact. */
 async function takeSeat(tx: Executor, sessionId: number): Promise<void> {

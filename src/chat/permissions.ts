@@ -10,6 +10,7 @@ export type ChatAction =
   | 'invite_users'
   | 'remove_participants'
   | 'change_roles'
+  | 'moderate_messages'
 
 // biome-ignore format: the table reads like the one in DESIGN.md
 const MATRIX: Record<ChatAction, Record<ParticipantRole, boolean>> = {
@@ -21,6 +22,8 @@ const MATRIX: Record<ChatAction, Record<ParticipantRole, boolean>> = {
   invite_users:        { owner: true, admin: true,  member: false, viewer: false },
   remove_participants: { owner: true, admin: true,  member: false, viewer: false },
   change_roles:        { owner: true, admin: true,  member: false, viewer: false },
+  // DESIGN section 7: deleting other people's messages, as moderation.
+  moderate_messages:   { owner: true, admin: true,  member: false, viewer: false },
 }
 
 const DENIAL: Record<ChatAction, string> = {
@@ -31,6 +34,7 @@ const DENIAL: Record<ChatAction, string> = {
   invite_users: 'Only the owner or an admin can invite users',
   remove_participants: 'Only the owner or an admin can remove participants',
   change_roles: 'Only the owner or an admin can change roles',
+  moderate_messages: 'Only the author, the owner or an admin can delete a message',
 }
 
 export function can(role: ParticipantRole | null, action: ChatAction): boolean {

@@ -1,6 +1,7 @@
 // Rooms: create, list (mine and public), read, update, soft delete.
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
+import type { Executor } from '../db/connect.js'
 import { chatParticipants, chatSessions, type SessionType, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -10,9 +11,10 @@ import {
   lockSession,
   sessionNotFound,
   toParticipantView,
-  toSessionView,
+  type VisibleSession,
 } from './access.js'
 import type {
+  MessageView,
   PagingInput,
   PublicSessionsQueryInput,
   SessionCreateInput,
@@ -20,6 +22,7 @@ import type {
   SessionUpdateInput,
   SessionView,
 } from './chat.schemas.js'
+import { findMessagesByIds } from './message-records.js'
 import { assertCan } from './permissions.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'config' | 'events' | 'presence'>
@@ -29,14 +32,85 @@ export interface SessionPage {
   total: number
 }
 
-/** What a session listing selects: the room, its owner's name, the caller's role, and the total. */
-const listedSession = {
+/**
+ * What a session view selects, for the caller: the room, its owner's name, the caller's role and read
+ * state, and the id of the newest message that is not deleted. Unread = the messages after the
+ * caller's marker (seq has no gaps, so a subtraction) less the deleted ones and the caller's own in that
+ * range, both counted on small partial or narrow indexes: it does not grow with the room's history.
+ */
+const sessionViewColumns = (actorId: number) => ({
   session: chatSessions,
   ownerUsername: users.username,
   role: chatParticipants.role,
+  lastReadSeq: sql<number>`coalesce(${chatParticipants.lastReadSeq}, 0)`.mapWith(Number),
+  unreadCount: sql<number>`case when ${chatParticipants.id} is null then 0 else
+      (${chatSessions.lastSeq} - ${chatParticipants.lastReadSeq})
+      - (select count(*) from chat_messages d where d.session_id = ${chatSessions.id}
+           and d.seq > ${chatParticipants.lastReadSeq} and d.deleted_at is not null)
+      - (select count(*) from chat_messages o where o.session_id = ${chatSessions.id}
+           and o.seq > ${chatParticipants.lastReadSeq} and o.user_id = ${actorId} and o.deleted_at is null)
+    end`.mapWith(Number),
+  lastMessageId: sql<number | null>`(select m.id from chat_messages m
+      where m.session_id = ${chatSessions.id} and m.deleted_at is null order by m.seq desc limit 1)`,
   total: sql<number>`count(*) over ()`.mapWith(Number),
+})
+
+type SessionViewRow = VisibleSession & {
+  lastReadSeq: number
+  unreadCount: number
+  lastMessageId: number | string | null
 }
+
 const byNewestActivity = [desc(chatSessions.lastActivityAt), desc(chatSessions.id)] as const
+
+function toSessionView(row: SessionViewRow, lastMessage: MessageView | null): SessionView {
+  const { session, ownerUsername, role } = row
+  return {
+    id: session.id,
+    title: session.title,
+    description: session.description,
+    session_type: session.sessionType,
+    max_participants: session.maxParticipants,
+    owner_id: session.ownerId,
+    owner_username: ownerUsername,
+    is_active: session.deletedAt === null,
+    ai_mode: session.aiMode,
+    created_at: session.createdAt.toISOString(),
+    updated_at: session.updatedAt.toISOString(),
+    participant_count: session.participantCount,
+    message_count: session.messageCount,
+    my_role: role,
+    last_read_seq: row.lastReadSeq,
+    unread_count: row.unreadCount,
+    last_message: lastMessage,
+  }
+}
+
+/** Views for rows of one query, with every room's last message loaded in one more query. */
+async function toSessionViews(db: Executor, actor: Actor, rows: SessionViewRow[]): Promise<SessionView[]> {
+  const ids = rows
+    .map((r) => r.lastMessageId)
+    .filter((id): id is number | string => id !== null)
+    .map(Number)
+  const lastMessages = new Map((await findMessagesByIds(db, ids, actor.id)).map((m) => [m.id, m]))
+  return rows.map((row) => toSessionView(row, lastMessages.get(Number(row.lastMessageId)) ?? null))
+}
+
+/** One room as the caller sees it (the room must already be known to be visible to them). */
+async function loadSessionView(db: Executor, actor: Actor, sessionId: number): Promise<SessionView> {
+  const rows = await db
+    .select(sessionViewColumns(actor.id))
+    .from(chatSessions)
+    .innerJoin(users, eq(users.id, chatSessions.ownerId))
+    .leftJoin(
+      chatParticipants,
+      and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
+    )
+    .where(eq(chatSessions.id, sessionId))
+  const [view] = await toSessionViews(db, actor, rows)
+  if (!view) throw sessionNotFound()
+  return view
+}
 
 /** The assistant answers everything in a personal room, and only when called elsewhere. */
 export const defaultAiMode = (type: SessionType) => (type === 'private' ? 'always' : 'mention')
@@ -66,14 +140,25 @@ export async function createSession(
     await tx.insert(chatParticipants).values({ sessionId: created.id, userId: actor.id, role: 'owner' })
     return created
   })
-  return toSessionView({ session, ownerUsername: actor.username, role: 'owner' })
+  // A new room: nothing in it yet, so nothing to read.
+  return toSessionView(
+    {
+      session,
+      ownerUsername: actor.username,
+      role: 'owner',
+      lastReadSeq: 0,
+      unreadCount: 0,
+      lastMessageId: null,
+    },
+    null,
+  )
 }
 
 /** The rooms the caller is in, newest activity first; one query for the page and its total. */
 export async function listMySessions(deps: ChatDeps, actor: Actor, page: PagingInput): Promise<SessionPage> {
   const where = and(eq(chatParticipants.userId, actor.id), isNull(chatSessions.deletedAt))
   const rows = await deps.db
-    .select(listedSession)
+    .select(sessionViewColumns(actor.id))
     .from(chatParticipants)
     .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
     .innerJoin(users, eq(users.id, chatSessions.ownerId))
@@ -88,7 +173,7 @@ export async function listMySessions(deps: ChatDeps, actor: Actor, page: PagingI
       .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
       .where(where),
   )
-  return { sessions: rows.map(toSessionView), total }
+  return { sessions: await toSessionViews(deps.db, actor, rows), total }
 }
 
 /** Public rooms anyone may join, newest activity first, optionally matching `search` in title or description. */
@@ -105,7 +190,7 @@ export async function listPublicSessions(
     pattern ? or(ilike(chatSessions.title, pattern), ilike(chatSessions.description, pattern)) : undefined,
   )
   const rows = await deps.db
-    .select(listedSession)
+    .select(sessionViewColumns(actor.id))
     .from(chatSessions)
     .innerJoin(users, eq(users.id, chatSessions.ownerId))
     .leftJoin(
@@ -119,7 +204,7 @@ export async function listPublicSessions(
   const total = await pageTotal(rows, query.skip, () =>
     deps.db.select({ n: count() }).from(chatSessions).where(where),
   )
-  return { sessions: rows.map(toSessionView), total }
+  return { sessions: await toSessionViews(deps.db, actor, rows), total }
 }
 
 export async function getSession(
@@ -127,12 +212,13 @@ export async function getSession(
   actor: Actor,
   sessionId: number,
 ): Promise<SessionDetailView> {
-  const visible = await loadVisibleSession(deps.db, actor, sessionId)
-  const [participants, online] = await Promise.all([
+  await loadVisibleSession(deps.db, actor, sessionId)
+  const [view, participants, online] = await Promise.all([
+    loadSessionView(deps.db, actor, sessionId),
     listParticipantRows(deps.db, sessionId),
     deps.presence.online(sessionId),
   ])
-  return { ...toSessionView(visible), participants: participants.map((p) => toParticipantView(p, online)) }
+  return { ...view, participants: participants.map((p) => toParticipantView(p, online)) }
 }
 
 export async function updateSession(
@@ -142,7 +228,7 @@ export async function updateSession(
   patch: SessionUpdateInput,
 ): Promise<SessionView> {
   if (patch.max_participants !== undefined) assertWithinLimit(deps, patch.max_participants)
-  const updated = await deps.db.transaction(async (tx) => {
+  await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
     const visible = await loadVisibleSession(tx, actor, sessionId)
     assertCan(visible.role, 'update_session')
@@ -169,10 +255,10 @@ export async function updateSession(
       .where(eq(chatSessions.id, sessionId))
       .returning()
     if (!session) throw sessionNotFound()
-    return { ...visible, session }
   })
-  const view = toSessionView(updated)
-  const { my_role: _, ...shared } = view
+  const view = await loadSessionView(deps.db, actor, sessionId)
+  // Shared with every socket of the room: nothing that is the caller's own.
+  const { my_role: _role, last_read_seq: _read, unread_count: _unread, ...shared } = view
   deps.events.emit({ type: 'session_updated', sessionId, session: shared })
   return view
 }

@@ -3,16 +3,20 @@ import { sql } from 'drizzle-orm'
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core'
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 
@@ -107,6 +111,8 @@ export const chatParticipants = pgTable(
       .references(() => users.id),
     role: participantRole('role').notNull(),
     joinedAt: timestamp('joined_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Only moves forward; starts at the room's newest seq on joining (older history is not unread). */
+    lastReadSeq: bigint('last_read_seq', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     uniqueIndex('chat_participants_session_user_key').on(t.sessionId, t.userId),
@@ -130,13 +136,53 @@ export const chatMessages = pgTable(
     clientMsgId: varchar('client_msg_id', { length: 100 }),
     replyTo: bigint('reply_to', { mode: 'number' }),
     createdAt: createdAt(),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    /** A deleted message stays as a tombstone (same id and seq, empty content): seq keeps no gaps. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /** Full-text search; 'simple' (no stemming) because rooms talk in any language. */
+    search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('simple', "content")`),
   },
   (t) => [
     uniqueIndex('chat_messages_session_seq_key').on(t.sessionId, t.seq),
     uniqueIndex('chat_messages_client_msg_id_key')
       .on(t.sessionId, t.userId, t.clientMsgId)
       .where(sql`${t.clientMsgId} is not null`),
+    // Unread counts subtract the caller's own and the deleted messages in a seq range: both are small.
+    index('chat_messages_author_idx').on(t.sessionId, t.userId, t.seq),
+    index('chat_messages_deleted_idx').on(t.sessionId, t.seq).where(sql`${t.deletedAt} is not null`),
+    index('chat_messages_search_idx').using('gin', t.search),
   ],
+)
+
+export const messageReactions = pgTable(
+  'message_reactions',
+  {
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => chatMessages.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    emoji: varchar('emoji', { length: 32 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId] })],
+)
+
+/** Who may not join a public room again until an owner or admin invites them. */
+export const chatBans = pgTable(
+  'chat_bans',
+  {
+    sessionId: integer('session_id')
+      .notNull()
+      .references(() => chatSessions.id),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    bannedBy: integer('banned_by').references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.userId] })],
 )
 
 /** Single-use WebSocket tickets (60 s), so that access tokens stay out of URLs. Only their hash is stored. */

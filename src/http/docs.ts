@@ -47,7 +47,11 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       tags: [
         { name: 'auth', description: 'Accounts and tokens' },
         { name: 'users', description: 'The caller’s account' },
-        { name: 'chat', description: 'Rooms, participants and messages' },
+        { name: 'chat', description: 'Rooms and participants' },
+        {
+          name: 'messages',
+          description: 'Messages: send, history, edit, delete, reactions, read state, search',
+        },
         { name: 'health', description: 'Probes' },
       ],
     },

@@ -73,6 +73,62 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
         { type: 'session_deleted', session_id: event.sessionId, timestamp },
       )
       return
+    case 'message_updated':
+      // Shared by every socket: whose reaction is whose comes from the reaction frames, not `me`.
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          ...frames.chatMessage({
+            ...event.message,
+            reactions: event.message.reactions.map((r) => ({ ...r, me: false })),
+          }),
+          type: 'message_updated',
+        },
+      )
+      return
+    case 'message_deleted':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'message_deleted',
+          session_id: event.sessionId,
+          id: event.id,
+          seq: event.seq,
+          timestamp,
+        },
+      )
+      return
+    case 'reaction_added':
+    case 'reaction_removed':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: event.type,
+          session_id: event.sessionId,
+          message_id: event.messageId,
+          emoji: event.emoji,
+          user_id: event.userId,
+          username: event.username,
+          timestamp,
+        },
+      )
+      return
+    case 'read':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        {
+          type: 'read',
+          session_id: event.sessionId,
+          user_id: event.userId,
+          seq: event.seq,
+          timestamp,
+        },
+      )
+      return
     case 'ai_started':
       hub.publishToRoom(
         event.sessionId,

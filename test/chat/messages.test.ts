@@ -14,7 +14,10 @@ const MESSAGE_FIELDS = [
   'client_msg_id',
   'content',
   'created_at',
+  'deleted_at',
+  'edited_at',
   'id',
+  'reactions',
   'reply_to',
   'role',
   'seq',
@@ -72,6 +75,9 @@ describe('POST /chat/sessions/{id}/messages', () => {
       client_msg_id: null,
       reply_to: null,
       created_at: expect.stringMatching(ISO_UTC),
+      edited_at: null,
+      deleted_at: null,
+      reactions: [],
     })
     expect(Number.isInteger(message.id)).toBe(true)
     expect(new Date(message.created_at).toISOString()).toBe(message.created_at)

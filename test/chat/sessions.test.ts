@@ -19,6 +19,8 @@ const SESSION_KEYS = [
   'description',
   'id',
   'is_active',
+  'last_message',
+  'last_read_seq',
   'max_participants',
   'message_count',
   'my_role',
@@ -27,6 +29,7 @@ const SESSION_KEYS = [
   'participant_count',
   'session_type',
   'title',
+  'unread_count',
   'updated_at',
 ]
 const PARTICIPANT_KEYS = [

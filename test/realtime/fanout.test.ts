@@ -123,6 +123,9 @@ describe('every role', () => {
       role: 'user',
       content: 'same words',
       reply_to: null,
+      edited_at: null,
+      deleted_at: null,
+      reactions: [],
     })
     const stored = await history(room.id, room.member)
     expect(stored).toHaveLength(2)
