@@ -96,9 +96,9 @@ async function toSessionViews(db: Executor, actor: Actor, rows: SessionViewRow[]
   return rows.map((row) => toSessionView(row, lastMessages.get(Number(row.lastMessageId)) ?? null))
 }
 
-/** One room as the caller sees it (the room must already be known to be visible to them). */
-async function loadSessionView(db: Executor, actor: Actor, sessionId: number): Promise<SessionView> {
-  const rows = await db
+/** Rooms with their owner and, when the caller is in them, the caller's participation. */
+function selectSessionViews(db: Executor, actor: Actor) {
+  return db
     .select(sessionViewColumns(actor.id))
     .from(chatSessions)
     .innerJoin(users, eq(users.id, chatSessions.ownerId))
@@ -106,7 +106,12 @@ async function loadSessionView(db: Executor, actor: Actor, sessionId: number): P
       chatParticipants,
       and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
     )
-    .where(eq(chatSessions.id, sessionId))
+    .$dynamic()
+}
+
+/** One room as the caller sees it (the room must already be known to be visible to them). */
+async function loadSessionView(db: Executor, actor: Actor, sessionId: number): Promise<SessionView> {
+  const rows = await selectSessionViews(db, actor).where(eq(chatSessions.id, sessionId))
   const [view] = await toSessionViews(db, actor, rows)
   if (!view) throw sessionNotFound()
   return view
@@ -189,14 +194,7 @@ export async function listPublicSessions(
     isNull(chatSessions.deletedAt),
     pattern ? or(ilike(chatSessions.title, pattern), ilike(chatSessions.description, pattern)) : undefined,
   )
-  const rows = await deps.db
-    .select(sessionViewColumns(actor.id))
-    .from(chatSessions)
-    .innerJoin(users, eq(users.id, chatSessions.ownerId))
-    .leftJoin(
-      chatParticipants,
-      and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
-    )
+  const rows = await selectSessionViews(deps.db, actor)
     .where(where)
     .orderBy(...byNewestActivity)
     .limit(query.limit)
