@@ -1,4 +1,5 @@
 // What an operator relies on: metrics, readiness, security headers, and a shutdown that tells clients.
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi } from './helpers/app.js'
 import { roomWithRoles, send } from './helpers/chat.js'
@@ -67,6 +68,15 @@ test('shutdown: /ready turns 503, sockets get 1001, and a message sent just befo
   expect((await socket.closed).code).toBe(1001)
   await done
   expect(kept.seq).toBe(1)
+  if (closing.config.REDIS_URL) {
+    // The member's presence was cleared before Redis closed: nobody is left online by a shutdown.
+    const redis = new Redis(closing.config.REDIS_URL)
+    try {
+      expect(await redis.hgetall(`${closing.config.REDIS_KEY_PREFIX}:presence:${room.id}`)).toEqual({})
+    } finally {
+      redis.disconnect()
+    }
+  }
   await closing.close() // drops the test database (the app itself is already closed)
 })
 

@@ -133,7 +133,14 @@ export async function createAssistant({
   async function finish(generation: Generation, reply: string): Promise<void> {
     const { sessionId, replyTo } = generation
     if (reply.trim() === '') {
-      if (generation.reason !== 'stopped') fail(sessionId, replyTo, 'The assistant returned an empty reply')
+      // Either way the room learns that this reply is over.
+      fail(
+        sessionId,
+        replyTo,
+        generation.reason === 'stopped'
+          ? 'Stopped before the assistant wrote anything'
+          : 'The assistant returned an empty reply',
+      )
       return
     }
     await storeAssistantReply(deps, sessionId, replyTo, reply)

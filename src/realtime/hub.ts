@@ -86,7 +86,8 @@ export interface Hub {
   onlineUsers(sessionId: number): Promise<ReadonlySet<number>>
   /** One heartbeat round: terminate sockets that did not answer the last ping, ping the rest. */
   heartbeat(): void
-  closeAll(code: number, reason: string): void
+  /** Closes every socket and forgets it (presence included) before returning. */
+  closeAll(code: number, reason: string): Promise<void>
 }
 
 const REPLAY_PAGE = 200
@@ -296,6 +297,17 @@ export function createHub(options: HubOptions): Hub {
     )
   }
 
+  async function unregister(connection: Connection): Promise<void> {
+    if (!connections.delete(connection)) return
+    for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
+    const mine = byUser.get(connection.userId)
+    mine?.delete(connection)
+    if (mine?.size === 0) {
+      byUser.delete(connection.userId)
+      await bus.unsubscribe(userChannel(connection.userId))
+    }
+  }
+
   return {
     connections,
     delivered: () => deliveredCount,
@@ -312,16 +324,7 @@ export function createHub(options: HubOptions): Hub {
       }
     },
 
-    async unregister(connection) {
-      if (!connections.delete(connection)) return
-      for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
-      const mine = byUser.get(connection.userId)
-      mine?.delete(connection)
-      if (mine?.size === 0) {
-        byUser.delete(connection.userId)
-        await bus.unsubscribe(userChannel(connection.userId))
-      }
-    },
+    unregister,
 
     async subscribe(connection, sessionId, role, readLastSeq) {
       const existing = connection.rooms.get(sessionId)
@@ -399,8 +402,11 @@ export function createHub(options: HubOptions): Hub {
       }
     },
 
-    closeAll(code, reason) {
-      for (const connection of connections) connection.socket.close(code, reason)
+    async closeAll(code, reason) {
+      const all = [...connections]
+      for (const connection of all) connection.socket.close(code, reason)
+      // Now, not when each client acknowledges the close: presence must be cleared while Redis is still open.
+      await Promise.all(all.map(unregister))
     },
   }
 }

@@ -69,7 +69,7 @@ export async function registerRealtime(
     // ws answers a frame over the limit by closing with 1009.
     options: { maxPayload: MAX_FRAME_BYTES },
     preClose: async () => {
-      hub.closeAll(1001, 'Server shutting down')
+      await hub.closeAll(1001, 'Server shutting down')
       app.websocketServer.close()
     },
     // A client's protocol error (an oversized or malformed frame) is the client's: ws has already
