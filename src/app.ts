@@ -22,7 +22,7 @@ import type { Deps } from './deps.js'
 import { createDomainEvents } from './events.js'
 import { healthRoutes } from './health/health.routes.js'
 import { registerDocs } from './http/docs.js'
-import { registerErrorHandlers } from './http/errors.js'
+import { frameworkErrors, registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
 import { registerRateLimits, type SendLimiter } from './http/rate-limits.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
@@ -67,6 +67,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     trustProxy: trustProxySetting(config) as boolean | string,
     // Paths like /api/v1/users/me/ answer like /api/v1/users/me.
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
     ajv: {
       // parentSchema in errors lets a failed x-max-bytes name its limit.
       customOptions: { verbose: true },

@@ -88,17 +88,24 @@ export async function addReaction(
   emoji: string,
 ): Promise<void> {
   await assertMayReact(deps, actor, sessionId)
-  const message = await requireMessage(deps, sessionId, messageId, actor.id)
-  if (message.deleted_at !== null) throw deletedMessage()
-  // Only while the message is not deleted, in the same statement: a deletion racing it leaves nothing.
-  const [added] = await deps.db
-    .insert(messageReactions)
-    .select(
-      sql`select ${messageId}::bigint, ${actor.id}::integer, ${emoji}::varchar, now()
-           where exists (select 1 from ${chatMessages} where id = ${messageId} and deleted_at is null)`,
-    )
-    .onConflictDoNothing()
-    .returning({ messageId: messageReactions.messageId })
+  await requireMessage(deps, sessionId, messageId, actor.id)
+  const added = await deps.db.transaction(async (tx) => {
+    // A share lock on the message: a deletion (which updates the row) waits for this reaction to
+    // commit and then drops it, or runs first and this sees the tombstone. No reaction outlives it.
+    const [current] = await tx
+      .select({ deletedAt: chatMessages.deletedAt })
+      .from(chatMessages)
+      .where(eq(chatMessages.id, messageId))
+      .for('share')
+    if (!current) throw messageNotFound()
+    if (current.deletedAt !== null) throw deletedMessage()
+    const [row] = await tx
+      .insert(messageReactions)
+      .values({ messageId, userId: actor.id, emoji })
+      .onConflictDoNothing()
+      .returning({ messageId: messageReactions.messageId })
+    return row !== undefined
+  })
   if (added) emitReaction(deps, 'reaction_added', actor, sessionId, messageId, emoji)
 }
 

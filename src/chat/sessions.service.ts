@@ -50,8 +50,10 @@ const sessionViewColumns = (actorId: number) => ({
       - (select count(*) from chat_messages o where o.session_id = ${chatSessions.id}
            and o.seq > ${chatParticipants.lastReadSeq} and o.user_id = ${actorId} and o.deleted_at is null)
     end`.mapWith(Number),
-  lastMessageId: sql<number | null>`(select m.id from chat_messages m
-      where m.session_id = ${chatSessions.id} and m.deleted_at is null order by m.seq desc limit 1)`,
+  // Only for participants: reading a room's messages needs participation, the newest one too.
+  lastMessageId: sql<number | null>`case when ${chatParticipants.id} is null then null else
+      (select m.id from chat_messages m
+        where m.session_id = ${chatSessions.id} and m.deleted_at is null order by m.seq desc limit 1) end`,
   total: sql<number>`count(*) over ()`.mapWith(Number),
 })
 
@@ -256,7 +258,14 @@ export async function updateSession(
   })
   const view = await loadSessionView(deps.db, actor, sessionId)
   // Shared with every socket of the room: nothing that is the caller's own.
-  const { my_role: _role, last_read_seq: _read, unread_count: _unread, ...shared } = view
+  const { my_role: _role, last_read_seq: _read, unread_count: _unread, last_message, ...rest } = view
+  const shared = {
+    ...rest,
+    last_message: last_message && {
+      ...last_message,
+      reactions: last_message.reactions.map((r) => ({ ...r, me: false })),
+    },
+  }
   deps.events.emit({ type: 'session_updated', sessionId, session: shared })
   return view
 }

@@ -44,6 +44,27 @@ interface AjvError {
   parentSchema?: Record<string, unknown>
 }
 
+/**
+ * Errors Fastify raises before a route runs (a malformed URL such as /reactions/%FF), given the
+ * project's shape: Buildapp passes this as Fastify's `frameworkErrors` option.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void sendError(reply, 422, 'invalid', 'The URL is not valid (bad percent-encoding)', [
+      { path: 'url', message: 'is not a valid URL' },
+    ])
+    return
+  }
+  const status =
+    error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+  void sendError(
+    reply,
+    status,
+    FRAMEWORK_CODES[status] ?? (status === 500 ? 'internal' : 'bad_request'),
+    error.message,
+  )
+}
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {

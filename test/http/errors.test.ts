@@ -165,3 +165,9 @@ test('every error body has a string detail and a string code', async () => {
     expect(typeof body.code, name).toBe('string')
   }
 })
+
+test('a malformed URL (bad percent-encoding) is 422 in the project shape, not Fastify’s own', async () => {
+  const res = await api.request('PUT', `${API}/chat/sessions/1/messages/1/reactions/%FF`)
+  expect(res.status).toBe(422)
+  expect(await res.json()).toMatchObject({ code: 'invalid', detail: expect.any(String) })
+})
