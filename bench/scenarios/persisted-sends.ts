@@ -1,0 +1,138 @@
+// Persisted sends: POST /api/v1/chat/sessions/:id/messages with autocannon across 1, 10 and 1,000 rooms
+// on PostgreSQL, rate limits off. Baseline: pgbench running Insurge's own send statement (the seq-
+// allocating UPDATE … RETURNING and the INSERT, with its permission check) at the same concurrency.
+import { createDeployment, seedRooms, seedUsers } from '../bench-database.js'
+import { startChild } from '../children.js'
+import { runHttpLoad, warmUp } from '../load/http-load.js'
+import { runPgbench } from '../load/pgbench.js'
+import { type Figures, fmt, medianFigures, ratioOf, round, type ScenarioOutcome } from '../report.js'
+import type { ScenarioContext } from '../scenario.js'
+
+const CONTENT = 'A message of about the length people type in a chat, stored and numbered.'
+
+/** The app's ISO format; pgbench would read `:MI` and `:SS` as its variables, hence chr(58). */
+const ISO = `'YYYY-MM-DD"T"HH24' || chr(58) || 'MI' || chr(58) || 'SS.MS"Z"'`
+
+/** The statement of insertWithNextSeq (src/chat/messages.service.ts), in pgbench's variables. */
+const SEND_SQL = `\\set room :first + random(0, :rooms - 1)
+with slot as (
+  update chat_sessions
+     set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
+   where id = :room and deleted_at is null
+     and exists (select 1 from chat_participants p where p.session_id = :room and p.user_id = :uid
+                   and p.role in ('owner', 'admin', 'member'))
+  returning id, last_seq)
+insert into chat_messages as m (session_id, seq, user_id, role, content, client_msg_id, reply_to)
+select slot.id, slot.last_seq, :uid::integer, 'user'::message_role, '${CONTENT}'::text, null::varchar, null::bigint
+  from slot
+returning m.id, m.session_id, m.seq, m.user_id, m.role, m.content, m.client_msg_id, m.reply_to,
+  to_char(m.created_at at time zone 'UTC', ${ISO}) as created_at,
+  to_char(m.edited_at at time zone 'UTC', ${ISO}) as edited_at,
+  to_char(m.deleted_at at time zone 'UTC', ${ISO}) as deleted_at;
+`
+
+export async function persistedSends(context: ScenarioContext): Promise<ScenarioOutcome> {
+  const { settings, log } = context
+  const { rooms: roomCounts, connections, windowS } = settings.persistedSends
+  const deployment = await createDeployment(settings)
+  try {
+    const [userId] = (await seedUsers(deployment.pool, 1, 'unused')) as [number]
+    const maxRooms = Math.max(...roomCounts)
+    const roomIds = await seedRooms(
+      deployment.pool,
+      Array.from({ length: maxRooms }, () => ({ ownerId: userId, memberIds: [] })),
+    )
+    const first = roomIds[0] as number
+    if (roomIds.some((id, i) => id !== first + i)) throw new Error('room ids are not consecutive')
+    const token = await deployment.accessToken(userId)
+    const server = await startChild('insurge', {
+      core: settings.serverCore,
+      env: deployment.env,
+      cpuProfileDir: settings.cpuProfileDir,
+    })
+    const figures: Figures = {}
+    const baseline: Figures = {}
+    const runs: unknown[] = []
+    let bottleneck = false
+    try {
+      for (const rooms of roomCounts) {
+        const load = {
+          url: `http://127.0.0.1:${server.ready.port}`,
+          connections,
+          durationS: windowS,
+          method: 'POST' as const,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ content: CONTENT }),
+          path: () => `/api/v1/chat/sessions/${first + Math.floor(Math.random() * rooms)}/messages`,
+        }
+        await warmUp(load, settings.warmupS)
+        const app: Figures[] = []
+        const bench: Figures[] = []
+        for (let i = 0; i < settings.runs; i++) {
+          const a = await runHttpLoad(load, [server.pid])
+          const b = await runPgbench({
+            databaseUrl: deployment.env.DATABASE_URL as string,
+            script: SEND_SQL,
+            clients: connections,
+            durationS: windowS,
+            variables: { first, rooms, uid: userId },
+            core: settings.loadCore,
+          })
+          log(
+            `${rooms} rooms: insurge ${round(a.rps as number)} msg/s p99 ${a.p99_ms} ms (server cpu ${round(a.server_cpu as number)}, load cpu ${round(a.load_cpu as number)}); pgbench ${round(b.tps)} tps p99 ${round(b.p99_ms)} ms`,
+          )
+          if (a.non2xx || a.errors) log(`  insurge answered ${a.non2xx} non-2xx and ${a.errors} errors`)
+          app.push(a)
+          bench.push(b)
+          runs.push({ rooms, insurge: a, pgbench: b })
+        }
+        const a = medianFigures(app)
+        const b = medianFigures(bench)
+        bottleneck ||= a.load_bottleneck === true
+        Object.assign(figures, {
+          [`messages_per_s@${rooms}`]: round(a.rps as number),
+          [`p50_ms@${rooms}`]: a.p50_ms,
+          [`p99_ms@${rooms}`]: a.p99_ms,
+          [`server_cpu@${rooms}`]: a.server_cpu,
+          [`load_cpu@${rooms}`]: a.load_cpu,
+          [`non2xx@${rooms}`]: a.non2xx,
+        })
+        Object.assign(baseline, {
+          [`messages_per_s@${rooms}`]: round(b.tps as number),
+          [`p50_ms@${rooms}`]: round(b.p50_ms as number),
+          [`p99_ms@${rooms}`]: round(b.p99_ms as number),
+          [`failed@${rooms}`]: b.failed,
+        })
+      }
+    } finally {
+      await server.stop()
+    }
+    const ratio: Record<string, number | null> = {}
+    for (const rooms of roomCounts) {
+      ratio[`messages_per_s@${rooms}`] = ratioOf(
+        figures[`messages_per_s@${rooms}`],
+        baseline[`messages_per_s@${rooms}`],
+      )
+      ratio[`p99_ms@${rooms}`] = ratioOf(figures[`p99_ms@${rooms}`], baseline[`p99_ms@${rooms}`])
+    }
+    const parts = roomCounts.map(
+      (rooms) =>
+        `${rooms} room${rooms === 1 ? '' : 's'} ${fmt(figures[`messages_per_s@${rooms}`])} msg/s p99 ${fmt(figures[`p99_ms@${rooms}`])} ms vs pgbench ${fmt(baseline[`messages_per_s@${rooms}`])} (ratio ${fmt(ratio[`messages_per_s@${rooms}`])})`,
+    )
+    return {
+      summary: `${connections} connections; ${parts.join('; ')}${bottleneck ? ' [load generator near 100% CPU]' : ''}`,
+      figures,
+      baseline,
+      ratio,
+      settings: { ...settings.persistedSends, runs: settings.runs, warmup_s: settings.warmupS },
+      load_generator_bottleneck: bottleneck,
+      notes: [
+        `autocannon and pgbench use ${connections} connections; Insurge's pool has 20 PostgreSQL connections, pgbench one per client.`,
+        `Insurge pinned to core ${settings.serverCore}; autocannon and pgbench to core ${settings.loadCore}; PostgreSQL is not pinned and competes with both.`,
+      ],
+      runs,
+    }
+  } finally {
+    await deployment.drop()
+  }
+}
