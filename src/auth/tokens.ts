@@ -1,5 +1,5 @@
 // Typed JWTs: access and refresh tokens that cannot stand in for each other, verified with a pinned algorithm.
-import { randomUUID } from 'node:crypto'
+import { createSecretKey, randomUUID } from 'node:crypto'
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Config } from '../config.js'
 import { AppError } from '../errors.js'
@@ -38,7 +38,8 @@ export function createTokens(
     'SECRET_KEY' | 'ALGORITHM' | 'ACCESS_TOKEN_EXPIRE_MINUTES' | 'REFRESH_TOKEN_EXPIRE_DAYS'
   >,
 ): Tokens {
-  const key = new TextEncoder().encode(config.SECRET_KEY)
+  // A KeyObject made once: given raw bytes, jose would import a WebCrypto key on every sign and verify.
+  const key = createSecretKey(Buffer.from(config.SECRET_KEY, 'utf8'))
   const algorithm = config.ALGORITHM
   const ttl: Record<TokenType, number> = {
     access: config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,

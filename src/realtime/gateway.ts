@@ -1,7 +1,7 @@
 // GET /ws: authenticates a socket (access token or single-use ticket), then turns client frames into
 // calls of the same services HTTP uses, and lets the hub deliver room frames.
 import type {} from '@fastify/websocket'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { type Actor, authenticate } from '../auth/actor.js'
 import { redeemTicket } from '../auth/tickets.js'
@@ -38,13 +38,14 @@ export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: Sen
       const early: string[] = []
       let onText: (text: string) => void = (text) => early.push(text)
       socket.on('message', (data, isBinary) => onText(isBinary ? '' : data.toString()))
+      // Closures that live as long as the socket keep only the logger, not the upgrade request (its
+      // headers and URL, with the token, would stay in memory for every connection).
+      const log = request.log
       // The socket may close at any point of the set-up below; the hub is told whenever that is.
       let connection: Connection | undefined
       const cleanUp = () => {
         if (!connection) return
-        hub
-          .unregister(connection)
-          .catch((error) => request.log.error({ err: error }, 'websocket cleanup failed'))
+        hub.unregister(connection).catch((error) => log.error({ err: error }, 'websocket cleanup failed'))
       }
       socket.on('close', cleanUp)
 
@@ -64,7 +65,7 @@ export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: Sen
             current.alive = true
           })
           await hub.register(current)
-          const session = createFrameHandler(app.deps, hub, current, opened.actor, request, sendLimiter)
+          const session = createFrameHandler(app.deps, hub, current, opened.actor, log, sendLimiter)
           if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
           else {
             const ok = await session.follow(
@@ -78,7 +79,7 @@ export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: Sen
           for (const text of early.splice(0)) session.push(text)
         })
         .catch((error) => {
-          request.log.error({ err: error }, 'websocket open failed')
+          log.error({ err: error }, 'websocket open failed')
           socket.close(1011, 'Internal error')
         })
     },
@@ -140,7 +141,7 @@ function createFrameHandler(
   hub: Hub,
   connection: Connection,
   actor: Actor,
-  request: FastifyRequest,
+  log: FastifyBaseLogger,
   sendLimiter: SendLimiter,
 ): FrameHandler {
   let queued = 0
@@ -258,7 +259,7 @@ function createFrameHandler(
       tail = tail
         .then(() => handle(text))
         .catch((error) => {
-          request.log.error({ err: error }, 'websocket frame failed')
+          log.error({ err: error }, 'websocket frame failed')
           hub.sendTo(connection, frames.error('internal', 'Internal error'))
         })
         .finally(() => {
