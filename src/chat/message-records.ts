@@ -19,6 +19,8 @@ export interface MessageRecord {
   created_at: string
   edited_at: string | null
   deleted_at: string | null
+  /** JSON aggregated by the database (both drivers parse json columns); absent on a fresh insert. */
+  reactions?: ReactionView[]
 }
 
 /** ISO-8601 UTC with milliseconds, formatted by the database so both drivers return the same text. */
@@ -29,8 +31,11 @@ const iso = (column: string) =>
 export const MESSAGE_COLUMNS = sql`m.id, m.session_id, m.seq, m.user_id, m.role, m.content, m.client_msg_id,
   m.reply_to, ${iso('created_at')}, ${iso('edited_at')}, ${iso('deleted_at')}`
 
-/** `reactions` comes from `withReactions`; a message just stored has none. */
-export function toMessageView(record: MessageRecord, reactions: ReactionView[] = []): MessageView {
+/** A message just stored has no reactions; one read through `selectMessageRows` carries them. */
+export function toMessageView(
+  record: MessageRecord,
+  reactions: ReactionView[] = record.reactions ?? [],
+): MessageView {
   return {
     id: Number(record.id),
     session_id: Number(record.session_id),
@@ -49,36 +54,23 @@ export function toMessageView(record: MessageRecord, reactions: ReactionView[] =
 }
 
 /**
- * Message views with their reactions, loaded for all of them in one query. `viewerId` decides each
- * reaction's `me`; frames shared by every socket pass none (`me` is then false).
+ * `select … from chat_messages m` with the author's name and the reactions, per emoji in the order
+ * they first appeared, aggregated by the database in the same query (one indexed lookup per message).
+ * `viewerId` decides each reaction's `me`; frames shared by every socket pass none (`me` is then false).
+ * `extra` adds columns; the caller continues with joins and `where`.
  */
-export async function withReactions(
-  db: Executor,
-  records: MessageRecord[],
-  viewerId?: number,
-): Promise<MessageView[]> {
-  if (records.length === 0) return []
-  const ids = records.map((r) => Number(r.id))
-  const rows = await queryRows<{
-    message_id: number | string
-    emoji: string
-    count: number | string
-    me: boolean
-  }>(
-    db as Database,
-    sql`select message_id, emoji, count(*) as count, bool_or(user_id = ${viewerId ?? 0}) as me
-          from ${messageReactions}
-         where message_id in ${inList(ids)}
-         group by message_id, emoji
-         order by min(created_at), emoji`,
-  )
-  const byMessage = new Map<number, ReactionView[]>()
-  for (const row of rows) {
-    const list = byMessage.get(Number(row.message_id)) ?? []
-    list.push({ emoji: row.emoji, count: Number(row.count), me: viewerId !== undefined && row.me })
-    byMessage.set(Number(row.message_id), list)
-  }
-  return records.map((r) => toMessageView(r, byMessage.get(Number(r.id))))
+export function selectMessageRows(viewerId?: number, extra: SQL = sql``): SQL {
+  return sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username,
+           coalesce(r.reactions, '[]'::json) as reactions ${extra}
+      from ${chatMessages} m
+      left join ${users} u on u.id = m.user_id
+      left join lateral (
+        select json_agg(json_build_object('emoji', x.emoji, 'count', x.count, 'me', x.me)
+                        order by x.first, x.emoji) as reactions
+          from (select emoji, count(*)::int as count, bool_or(user_id = ${viewerId ?? 0}) as me,
+                       min(created_at) as first
+                  from ${messageReactions} where message_id = m.id group by emoji) x
+      ) r on true`
 }
 
 /**
@@ -91,21 +83,23 @@ export async function selectMessages(
   sessionId: number,
   query: MessagesQueryInput,
   viewerId?: number,
+  /** A further condition (the caller's access, checked in the same query). */
+  onlyIf?: SQL,
 ): Promise<MessageView[]> {
   const filters: SQL[] = [sql`m.session_id = ${sessionId}`]
   if (query.after_seq !== undefined) filters.push(sql`m.seq > ${query.after_seq}`)
   if (query.before_seq !== undefined) filters.push(sql`m.seq < ${query.before_seq}`)
   const ascending = query.after_seq !== undefined
+  if (onlyIf) filters.push(onlyIf)
   const records = await queryRows<MessageRecord>(
     db as Database,
-    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
-          from ${chatMessages} m left join ${users} u on u.id = m.user_id
+    sql`${selectMessageRows(viewerId)}
          where ${sql.join(filters, sql` and `)}
          order by m.seq ${ascending ? sql`asc` : sql`desc`}
          limit ${query.limit} offset ${query.skip}`,
   )
   if (!ascending) records.reverse()
-  return withReactions(db, records, viewerId)
+  return records.map((record) => toMessageView(record))
 }
 
 /** One message of a room (a tombstone too), with its author's name and reactions. */
@@ -115,14 +109,11 @@ export async function findMessage(
   messageId: number,
   viewerId?: number,
 ): Promise<MessageView | undefined> {
-  const records = await queryRows<MessageRecord>(
+  const [record] = await queryRows<MessageRecord>(
     db as Database,
-    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
-          from ${chatMessages} m left join ${users} u on u.id = m.user_id
-         where m.session_id = ${sessionId} and m.id = ${messageId}`,
+    sql`${selectMessageRows(viewerId)} where m.session_id = ${sessionId} and m.id = ${messageId}`,
   )
-  const [message] = await withReactions(db, records, viewerId)
-  return message
+  return record && toMessageView(record)
 }
 
 export function inList(values: readonly (string | number)[]): SQL {
@@ -141,9 +132,7 @@ export async function findMessagesByIds(
   if (ids.length === 0) return []
   const records = await queryRows<MessageRecord>(
     db as Database,
-    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username
-          from ${chatMessages} m left join ${users} u on u.id = m.user_id
-         where m.id in ${inList(ids)}`,
+    sql`${selectMessageRows(viewerId)} where m.id in ${inList(ids)}`,
   )
-  return withReactions(db, records, viewerId)
+  return records.map((record) => toMessageView(record))
 }

@@ -2,11 +2,11 @@
 import { sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import { type Database, queryRows } from '../db/connect.js'
-import { chatMessages, chatParticipants, chatSessions, users } from '../db/schema.js'
+import { chatParticipants, chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { loadJoinedSession } from './access.js'
 import type { SearchQueryInput, SearchResultsView } from './chat.schemas.js'
-import { MESSAGE_COLUMNS, type MessageRecord, withReactions } from './message-records.js'
+import { type MessageRecord, selectMessageRows, toMessageView } from './message-records.js'
 
 /**
  * Newest first, `limit` at a time; `next_before_id` continues. The query uses websearch syntax
@@ -21,11 +21,9 @@ export async function searchMessages(
   if (query.session_id !== undefined) await loadJoinedSession(deps.db, actor, query.session_id)
   const records = await queryRows<MessageRecord & { session_title: string }>(
     deps.db as Database,
-    sql`select ${MESSAGE_COLUMNS}, coalesce(u.username, m.role::text) as username, s.title as session_title
-          from ${chatMessages} m
+    sql`${selectMessageRows(actor.id, sql`, s.title as session_title`)}
           join ${chatParticipants} p on p.session_id = m.session_id and p.user_id = ${actor.id}
           join ${chatSessions} s on s.id = m.session_id and s.deleted_at is null
-          left join ${users} u on u.id = m.user_id
          where m.search @@ websearch_to_tsquery('simple', ${query.q})
            and m.deleted_at is null
            ${query.session_id !== undefined ? sql`and m.session_id = ${query.session_id}` : sql``}
@@ -34,9 +32,9 @@ export async function searchMessages(
          limit ${query.limit + 1}`,
   )
   const page = records.slice(0, query.limit)
-  const messages = await withReactions(deps.db, page, actor.id)
+  const results = page.map((record) => ({ ...toMessageView(record), session_title: record.session_title }))
   return {
-    results: messages.map((message, i) => ({ ...message, session_title: page[i]?.session_title ?? '' })),
-    next_before_id: records.length > query.limit ? (messages.at(-1)?.id ?? null) : null,
+    results,
+    next_before_id: records.length > query.limit ? (results.at(-1)?.id ?? null) : null,
   }
 }
