@@ -12,6 +12,7 @@ import {
   inList,
   MESSAGE_COLUMNS,
   type MessageRecord,
+  selectMessageRows,
   selectMessages,
   toMessageView,
 } from './message-records.js'
@@ -157,13 +158,14 @@ async function findByClientMsgId(
   sessionId: number,
   clientMsgId: string,
 ): Promise<MessageView> {
+  // Read like any stored message: a retry gets the first one as it is now (edits, reactions included).
   const [record] = await queryRows<MessageRecord>(
     deps.db,
-    sql`select ${MESSAGE_COLUMNS} from ${chatMessages} m
+    sql`${selectMessageRows(actor.id)}
          where m.session_id = ${sessionId} and m.user_id = ${actor.id} and m.client_msg_id = ${clientMsgId}`,
   )
   if (!record) throw new Error('client_msg_id conflict without a matching message')
-  return toMessageView({ ...record, username: actor.username })
+  return toMessageView(record)
 }
 
 /** The send statement stored nothing: say why, with the same rules as every other room access. */
