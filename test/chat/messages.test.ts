@@ -1,7 +1,7 @@
 // Messages over HTTP: sending (shape, seq, validation, who may send, client_msg_id retries) and history paging.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
+import { createRoom, invite, MESSAGE_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -10,21 +10,6 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const MESSAGE_FIELDS = [
-  'client_msg_id',
-  'content',
-  'created_at',
-  'deleted_at',
-  'edited_at',
-  'id',
-  'reactions',
-  'reply_to',
-  'role',
-  'seq',
-  'session_id',
-  'user_id',
-  'username',
-]
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 /** A room id that no test creates (the largest the path accepts). */
 const UNKNOWN_ROOM = 2_147_483_647

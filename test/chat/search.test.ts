@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
+import { createRoom, invite, MESSAGE_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
 import type { Frame } from '../helpers/ws.js'
 
 let api: TestApi
@@ -12,22 +12,8 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const MESSAGE_FIELDS = [
-  'client_msg_id',
-  'content',
-  'created_at',
-  'deleted_at',
-  'edited_at',
-  'id',
-  'reactions',
-  'reply_to',
-  'role',
-  'seq',
-  'session_id',
-  'session_title',
-  'user_id',
-  'username',
-]
+/** A search result: a Message plus the room's title. */
+const RESULT_FIELDS = [...MESSAGE_FIELDS, 'session_title'].sort()
 
 /** A word no other test writes (letters only, so that the 'simple' parser keeps it as one token). */
 const word = () => `w${[...randomBytes(6)].map((b) => String.fromCharCode(97 + (b % 26))).join('')}`
@@ -74,7 +60,7 @@ describe('GET /chat/search', () => {
     expect(body.next_before_id).toBeNull()
     expect(body.results).toHaveLength(1)
     const [result] = body.results
-    expect(Object.keys(result ?? {}).sort()).toEqual(MESSAGE_FIELDS)
+    expect(Object.keys(result ?? {}).sort()).toEqual(RESULT_FIELDS)
     expect(result).toEqual({
       ...sent,
       session_title: 'Room',

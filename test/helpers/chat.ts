@@ -14,6 +14,23 @@ export interface RoomWithRoles {
 
 export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const
 
+/** The fields of a Message (DESIGN sections 4 and 7), sorted. */
+export const MESSAGE_FIELDS = [
+  'client_msg_id',
+  'content',
+  'created_at',
+  'deleted_at',
+  'edited_at',
+  'id',
+  'reactions',
+  'reply_to',
+  'role',
+  'seq',
+  'session_id',
+  'user_id',
+  'username',
+]
+
 /** Creates a room owned by a fresh user. */
 export async function createRoom(
   api: TestApi,

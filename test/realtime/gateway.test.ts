@@ -5,7 +5,7 @@ import { SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens.js'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
+import { createRoom, invite, MESSAGE_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
 import { type ConnectOptions, connect, type Frame, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
@@ -17,21 +17,6 @@ afterAll(() => api.close())
 const POLICY_VIOLATION = 1008
 const MESSAGE_TOO_BIG = 1009
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
-const MESSAGE_FIELDS = [
-  'client_msg_id',
-  'content',
-  'created_at',
-  'deleted_at',
-  'edited_at',
-  'id',
-  'reactions',
-  'reply_to',
-  'role',
-  'seq',
-  'session_id',
-  'user_id',
-  'username',
-]
 /** A room id that no test creates. */
 const UNKNOWN_ROOM = 2_147_483_647
 /** Long enough to prove that something did not arrive. */
