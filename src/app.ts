@@ -22,10 +22,12 @@ import type { Deps } from './deps.js'
 import { createDomainEvents } from './events.js'
 import { healthRoutes } from './health/health.routes.js'
 import { registerDocs } from './http/docs.js'
-import { frameworkErrors, registerErrorHandlers } from './http/errors.js'
+import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './http/errors.js'
 import { registerLenientJsonParser } from './http/json.js'
-import { registerRateLimits, type SendLimiter } from './http/rate-limits.js'
+import { registerRateLimits } from './http/rate-limits.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
+import { buildRequestValidator } from './http/validation.js'
+import { createLimits, NO_LIMITS } from './limits.js'
 import { registerMetrics } from './metrics.js'
 import {
   createRealtimeParts,
@@ -38,8 +40,6 @@ import { usersRoutes } from './users/users.routes.js'
 declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
-    /** The per-user send limit, shared by POST …/messages and the WebSocket. */
-    sendLimiter: SendLimiter
   }
 }
 
@@ -68,6 +68,9 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     // Paths like /api/v1/users/me/ answer like /api/v1/users/me.
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
+    clientErrorHandler,
+    // Bodies are validated without type coercion, query strings and path parameters with it.
+    schemaController: { compilersFactory: { buildValidator: buildRequestValidator } },
     ajv: {
       // parentSchema in errors lets a failed x-max-bytes name its limit.
       customOptions: { verbose: true },
@@ -84,8 +87,12 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const realtime = createRealtimeParts(config, redis, (err, what) =>
-    app.log.warn({ err }, `realtime: ${what} failed`),
+  const realtimeLimits = { ...DEFAULT_REALTIME_LIMITS, ...resources.realtimeLimits }
+  const realtime = createRealtimeParts(
+    config,
+    redis,
+    (err, what) => app.log.warn({ err }, `realtime: ${what} failed`),
+    realtimeLimits,
   )
   const events = createDomainEvents((err, event) =>
     app.log.error({ err, event: event.type }, 'event listener failed'),
@@ -112,6 +119,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     events,
     presence: realtime.presence,
     assistant,
+    limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)
   // Before in-flight requests finish and the database closes: generations abort without storing.
@@ -134,12 +142,8 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   await registerDocs(app, PACKAGE_VERSION)
   await app.register(authGuard)
 
-  const sendLimiter = await registerRateLimits(app, config, redis)
-  app.decorate('sendLimiter', sendLimiter)
-  const hub = await registerRealtime(app, realtime, sendLimiter, {
-    ...DEFAULT_REALTIME_LIMITS,
-    ...resources.realtimeLimits,
-  })
+  await registerRateLimits(app, config, redis)
+  const hub = await registerRealtime(app, realtime, realtimeLimits)
   registerMetrics(app, { hub, events, database })
   await app.register(healthRoutes)
   await app.register(

@@ -49,6 +49,8 @@ const ConfigSchema = Type.Object({
   LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   AI_CONTEXT_MESSAGES: Int(20, 1, 200),
   AI_MAX_TOKENS: Int(1024, 1, 32_768),
+  /** A provider may ignore max_tokens: the reply stops at this many characters (UTF-16 code units). */
+  AI_MAX_REPLY_CHARS: Int(16_000, 1, 100_000),
   AI_TIMEOUT_MS: Int(60_000, 100, 600_000),
   AI_CONCURRENCY: Int(4, 1, 256),
   AI_REPLIES_PER_MINUTE: Int(20, 1, 10_000),

@@ -7,6 +7,7 @@ import type { Presence } from './chat/presence.js'
 import type { Config } from './config.js'
 import type { Database, DatabaseHandle } from './db/connect.js'
 import type { DomainEvents } from './events.js'
+import type { Limits } from './limits.js'
 
 export interface Deps {
   /** The package version, reported by / and /health. */
@@ -21,4 +22,6 @@ export interface Deps {
   events: DomainEvents
   presence: Presence
   assistant: Assistant
+  /** Per-user and per-account limits; every service that writes counts its action here. */
+  limits: Limits
 }

@@ -32,12 +32,16 @@ export type ChatEvent =
   | { type: 'read'; sessionId: number; userId: number; seq: number }
 
 /** The user's logins were ended (logout-all, password change, deactivation): their sockets close too. */
-export type AccountEvent = { type: 'account_signed_out'; userId: number; reason: string }
+export type AccountEvent =
+  | { type: 'account_signed_out'; userId: number; reason: string }
+  /** The user's new username, for what their open sockets still say in their name (typing, presence). */
+  | { type: 'account_renamed'; userId: number; username: string }
 
 /** The assistant's reply to message `replyTo`, while it is generated. */
 export type AiEvent =
   | { type: 'ai_started'; sessionId: number; replyTo: number }
-  | { type: 'ai_delta'; sessionId: number; replyTo: number; delta: string }
+  /** `offset`: the reply's length in UTF-16 code units before this delta. */
+  | { type: 'ai_delta'; sessionId: number; replyTo: number; delta: string; offset: number }
   | { type: 'ai_failed'; sessionId: number; replyTo: number; detail: string }
 
 export type DomainEvent = ChatEvent | AccountEvent | AiEvent

@@ -50,6 +50,22 @@ export function registerMetrics(
       reported = now
     },
   })
+  new Gauge({
+    name: 'insurge_ws_buffered_frame_bytes',
+    help: 'Bytes of frames read from WebSocket clients and not yet handled, on this instance',
+    registers,
+    collect() {
+      this.set(parts.hub.inbound.heldBytes)
+    },
+  })
+  new Gauge({
+    name: 'insurge_ws_buffered_frame_bytes_peak',
+    help: 'The most bytes of unhandled frames one WebSocket has held at once since start (bounded per socket)',
+    registers,
+    collect() {
+      this.set(parts.hub.inbound.peakBytes)
+    },
+  })
   const messages = new Counter({
     name: 'insurge_messages_stored_total',
     help: 'Messages stored by this instance, by role',

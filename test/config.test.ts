@@ -32,6 +32,7 @@ describe('defaults', () => {
       OPENAI_MODEL: 'gpt-4o-mini',
       AI_CONTEXT_MESSAGES: 20,
       AI_MAX_TOKENS: 1024,
+      AI_MAX_REPLY_CHARS: 16_000,
       AI_TIMEOUT_MS: 60_000,
       AI_CONCURRENCY: 4,
       AI_REPLIES_PER_MINUTE: 20,

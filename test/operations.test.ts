@@ -72,7 +72,9 @@ test('shutdown: /ready turns 503, sockets get 1001, and a message sent just befo
     // The member's presence was cleared before Redis closed: nobody is left online by a shutdown.
     const redis = new Redis(closing.config.REDIS_URL)
     try {
-      expect(await redis.hgetall(`${closing.config.REDIS_KEY_PREFIX}:presence:${room.id}`)).toEqual({})
+      expect(await redis.zrange(`${closing.config.REDIS_KEY_PREFIX}:online:${room.id}`, '0', '-1')).toEqual(
+        [],
+      )
     } finally {
       redis.disconnect()
     }

@@ -15,6 +15,7 @@ import type { Bus } from '../realtime/bus.js'
 import { buildTurns, mentionsAssistant, systemPrompt } from './prompt.js'
 import type { AiProvider } from './provider.js'
 import type { WindowCounter } from './quota.js'
+import { createReplyText } from './reply-text.js'
 
 export interface Assistant {
   readonly enabled: boolean
@@ -30,8 +31,11 @@ interface Generation {
   sessionId: number
   replyTo: number
   controller: AbortController
-  /** Why it was aborted: a stop keeps the partial reply, a timeout or shutdown does not. */
-  reason?: 'stopped' | 'timeout' | 'shutdown'
+  /**
+   * Why it was aborted: a stop keeps the partial reply, and so does a reply that reached
+   * AI_MAX_REPLY_CHARS (`full`); a timeout or shutdown does not.
+   */
+  reason?: 'stopped' | 'full' | 'timeout' | 'shutdown'
 }
 
 export interface AssistantOptions {
@@ -46,6 +50,8 @@ const STOP_CHANNEL = 'ai:stop'
 const QUOTA_WINDOW_MS = 60_000
 /** Replies waiting for a free slot beyond the AI_CONCURRENCY running ones; more are refused. */
 const QUEUE_PER_SLOT = 8
+/** Replies one user may hold running or waiting at once, so that one user cannot take every slot and the queue. */
+const REPLIES_HELD_PER_USER = 2
 
 export async function createAssistant({
   deps,
@@ -57,6 +63,8 @@ export async function createAssistant({
   const { config } = deps
   const running = new Set<Generation>()
   const waiting: (() => void)[] = []
+  /** Per user id: their replies running or waiting on this instance (only ids with at least one). */
+  const heldByUser = new Map<number, number>()
   let closed = false
 
   const fail = (sessionId: number, replyTo: number, detail: string) =>
@@ -71,22 +79,40 @@ export async function createAssistant({
       .limit(1)
     if (!room || room.deletedAt !== null || room.aiMode === 'off') return
     if (room.aiMode === 'mention' && !mentionsAssistant(message.content)) return
-    const hits = await quota.hit(`ai:user:${message.user_id}`, QUOTA_WINDOW_MS)
-    if (hits > config.AI_REPLIES_PER_MINUTE) {
+    // Checked and taken with no await in between: a burst of one user's messages cannot all pass.
+    const userId = message.user_id
+    const held = heldByUser.get(userId) ?? 0
+    if (held >= REPLIES_HELD_PER_USER) {
       fail(
         message.session_id,
         message.id,
-        `The assistant answers at most ${config.AI_REPLIES_PER_MINUTE} messages per minute per user; try again in a minute`,
+        `You already have ${REPLIES_HELD_PER_USER} assistant replies running or waiting, the most one user may hold at once; ask again when one has finished`,
       )
       return
     }
-    if (running.size >= config.AI_CONCURRENCY && waiting.length >= config.AI_CONCURRENCY * QUEUE_PER_SLOT) {
-      fail(message.session_id, message.id, 'The assistant is busy; try again shortly')
-      return
+    heldByUser.set(userId, held + 1)
+    try {
+      const hits = await quota.hit(`ai:user:${userId}`, QUOTA_WINDOW_MS)
+      if (hits > config.AI_REPLIES_PER_MINUTE) {
+        fail(
+          message.session_id,
+          message.id,
+          `The assistant answers at most ${config.AI_REPLIES_PER_MINUTE} messages per minute per user; try again in a minute`,
+        )
+        return
+      }
+      if (running.size >= config.AI_CONCURRENCY && waiting.length >= config.AI_CONCURRENCY * QUEUE_PER_SLOT) {
+        fail(message.session_id, message.id, 'The assistant is busy; try again shortly')
+        return
+      }
+      if (running.size >= config.AI_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve))
+      if (closed) return
+      await generate(message, room.title)
+    } finally {
+      const left = (heldByUser.get(userId) ?? 1) - 1
+      if (left > 0) heldByUser.set(userId, left)
+      else heldByUser.delete(userId)
     }
-    if (running.size >= config.AI_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve))
-    if (closed) return
-    await generate(message, room.title)
   }
 
   async function generate(trigger: MessageView, roomTitle: string): Promise<void> {
@@ -97,7 +123,15 @@ export async function createAssistant({
     }
     running.add(generation)
     const timer = setTimeout(() => abort(generation, 'timeout'), config.AI_TIMEOUT_MS)
-    let reply = ''
+    const reply = createReplyText(config.AI_MAX_REPLY_CHARS, (delta, offset) =>
+      deps.events.emit({
+        type: 'ai_delta',
+        sessionId: trigger.session_id,
+        replyTo: trigger.id,
+        delta,
+        offset,
+      }),
+    )
     try {
       deps.events.emit({ type: 'ai_started', sessionId: trigger.session_id, replyTo: trigger.id })
       const history = await listMessagesBefore(
@@ -108,12 +142,19 @@ export async function createAssistant({
       )
       const turns = buildTurns(systemPrompt(config.AI_SYSTEM_PROMPT, roomTitle), history)
       for await (const delta of provider?.stream(turns, generation.controller.signal) ?? []) {
-        reply += delta
-        deps.events.emit({ type: 'ai_delta', sessionId: trigger.session_id, replyTo: trigger.id, delta })
+        if (reply.append(delta)) continue
+        // The generation stops at AI_MAX_REPLY_CHARS and what was written is stored (DESIGN section 9):
+        // a provider that ignores max_tokens is not read, nor paid for, any further.
+        abort(generation, 'full')
+        break
       }
-      await finish(generation, reply)
+      // Every piece reaches the room before the stored reply, or the ai_error, does.
+      reply.flush()
+      await finish(generation, reply.text)
     } catch (error) {
-      if (generation.reason === 'stopped') await finish(generation, reply)
+      reply.flush()
+      if (generation.reason === 'stopped' || generation.reason === 'full')
+        await finish(generation, reply.text)
       else if (generation.reason === 'timeout') {
         fail(trigger.session_id, trigger.id, `The assistant did not answer within ${config.AI_TIMEOUT_MS} ms`)
       } else if (generation.reason === 'shutdown') {

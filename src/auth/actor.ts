@@ -1,8 +1,10 @@
-// Who is calling: the user an access token names, loaded fresh so that deactivation takes effect at once.
+// Who is calling: the user an access token names, loaded fresh so that deactivation and revocation
+// (logout-all, password change) take effect at once.
 import { eq } from 'drizzle-orm'
 import { type UserRow, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
+import { issuedBeforeRevocation } from './revocation.js'
 
 export type Actor = UserRow
 
@@ -14,5 +16,8 @@ export async function authenticate(deps: Pick<Deps, 'db' | 'tokens'>, accessToke
     .where(eq(users.id, Number(claims.sub)))
     .limit(1)
   if (!user?.isActive) throw new AppError('unauthenticated', 'Could not validate credentials')
+  if (issuedBeforeRevocation(claims.iat, user.tokensValidAfter)) {
+    throw new AppError('unauthenticated', 'Token has been revoked; log in again')
+  }
   return user
 }

@@ -24,6 +24,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { rateLimit: routeLimit('register') },
       schema: {
         tags: ['auth'],
+        operationId: 'register',
         summary: 'Create an account',
         body: UserCreate,
         response: { 201: User, ...errorResponses(409, 422, 429) },
@@ -36,8 +37,17 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/login',
     {
       config: { rateLimit: routeLimit('login') },
+      // Neither body schema runs when there is no body at all (no content type to choose one by).
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) {
+          throw new AppError('invalid', 'A body with email and password is required', [
+            { path: 'body', message: 'is required' },
+          ])
+        }
+      },
       schema: {
         tags: ['auth'],
+        operationId: 'login',
         summary: 'Log in with email and password (JSON, or the OAuth2 password form)',
         body: {
           content: {
@@ -50,7 +60,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     (req) => {
       const body = req.body as LoginJsonInput | LoginFormInput
-      return login(app.deps, 'email' in body ? body.email : body.username, body.password)
+      return login(app.deps, 'email' in body ? body.email : body.username, body.password, req.ip)
     },
   )
 
@@ -63,6 +73,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       schema: {
         tags: ['auth'],
+        operationId: 'refreshTokens',
         summary: 'Trade a refresh token for a new pair; each refresh token works once',
         body: RefreshBody,
         querystring: RefreshQuery,
@@ -77,6 +88,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'logout',
         summary: 'End the login this refresh token belongs to',
         body: LogoutBody,
         response: { 204: Type.Null(), ...errorResponses(401, 422) },
@@ -94,9 +106,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.requireActor,
       schema: {
         tags: ['auth'],
+        operationId: 'createWsTicket',
         summary: 'A single-use ticket for /ws?ticket=… (valid 60 s), so the access token stays out of URLs',
         security: bearerSecurity,
-        response: { 200: WsTicket, ...errorResponses(401) },
+        response: { 200: WsTicket, ...errorResponses(401, 429) },
       },
     },
     (req) => issueTicket(app.deps, req.actor),
@@ -108,9 +121,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.requireActor,
       schema: {
         tags: ['auth'],
+        operationId: 'logoutAll',
         summary: 'End every login of the caller',
         security: bearerSecurity,
-        response: { 204: Type.Null(), ...errorResponses(401) },
+        response: { 204: Type.Null(), ...errorResponses(401, 429) },
       },
     },
     async (req, reply) => {

@@ -5,10 +5,12 @@ import type { Executor } from '../db/connect.js'
 import { refreshTokenFamilies, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
+import { assertUsernameNotReserved } from '../users/reserved-usernames.js'
 import type { UserCreateInput, UserView } from '../users/users.schemas.js'
 import { rethrowUserConflict, toUserView } from '../users/users.service.js'
 import type { Actor } from './actor.js'
 import type { TokenPair } from './auth.schemas.js'
+import { revokeEverySession } from './revocation.js'
 
 type AuthDeps = Pick<Deps, 'db' | 'passwords' | 'tokens'>
 
@@ -19,6 +21,7 @@ type AuthDeps = Pick<Deps, 'db' | 'passwords' | 'tokens'>
 const RACE_WINDOW_MS = 10_000
 
 export async function register(deps: AuthDeps, input: UserCreateInput): Promise<UserView> {
+  assertUsernameNotReserved(input.username)
   const hashedPassword = await deps.passwords.hash(input.password)
   const [user] = await deps.db
     .insert(users)
@@ -35,7 +38,14 @@ export async function register(deps: AuthDeps, input: UserCreateInput): Promise<
   return toUserView(user)
 }
 
-export async function login(deps: AuthDeps, email: string, password: string): Promise<TokenPair> {
+/** `address` is the client's: failed logins are limited per account and address (src/limits.ts). */
+export async function login(
+  deps: AuthDeps & Pick<Deps, 'limits'>,
+  email: string,
+  password: string,
+  address: string,
+): Promise<TokenPair> {
+  await deps.limits.checkLogin(email, address)
   const [user] = await deps.db
     .select()
     .from(users)
@@ -45,8 +55,12 @@ export async function login(deps: AuthDeps, email: string, password: string): Pr
   const matches = user
     ? await deps.passwords.verify(password, user.hashedPassword)
     : await deps.passwords.verifyNothing(password)
-  if (!user || !matches) throw new AppError('unauthenticated', 'Incorrect email or password')
+  if (!user || !matches) {
+    await deps.limits.loginFailed(email, address)
+    throw new AppError('unauthenticated', 'Incorrect email or password')
+  }
   if (!user.isActive) throw new AppError('forbidden', 'Inactive user')
+  await deps.limits.loginSucceeded(email, address)
 
   const familyId = randomUUID()
   const refresh = await deps.tokens.issue('refresh', user.id, familyId)
@@ -87,16 +101,13 @@ export async function logout(deps: AuthDeps, refreshToken: string): Promise<void
 }
 
 /** Ends every login of the caller: every refresh token stops working. */
-export async function logoutEverywhere(deps: Pick<Deps, 'db' | 'events'>, actor: Actor): Promise<void> {
-  await revokeAllRefreshTokens(deps.db, actor.id)
+export async function logoutEverywhere(
+  deps: Pick<Deps, 'db' | 'events' | 'limits'>,
+  actor: Actor,
+): Promise<void> {
+  await deps.limits.hit('manage', actor.id)
+  await deps.db.transaction((tx) => revokeEverySession(tx, actor.id, new Date()))
   deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Logged out everywhere' })
-}
-
-export async function revokeAllRefreshTokens(db: Executor, userId: number): Promise<void> {
-  await db
-    .update(refreshTokenFamilies)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(refreshTokenFamilies.userId, userId), isNull(refreshTokenFamilies.revokedAt)))
 }
 
 async function revokeFamily(db: Executor, familyId: string): Promise<void> {

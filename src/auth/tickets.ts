@@ -6,15 +6,17 @@ import { users, wsTickets } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import type { Actor } from './actor.js'
+import { issuedBeforeRevocation } from './revocation.js'
 
 export const TICKET_TTL_SECONDS = 60
 
 const hash = (ticket: string) => createHash('sha256').update(ticket).digest('hex')
 
 export async function issueTicket(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'limits'>,
   actor: Actor,
 ): Promise<{ ticket: string; expires_in: number }> {
+  await deps.limits.hit('ws_ticket', actor.id)
   const ticket = randomBytes(32).toString('base64url')
   await deps.db.delete(wsTickets).where(lt(wsTickets.expiresAt, new Date()))
   await deps.db.insert(wsTickets).values({
@@ -35,5 +37,10 @@ export async function redeemTicket(deps: Pick<Deps, 'db'>, ticket: string): Prom
   if (spent.expiresAt.getTime() < Date.now()) throw new AppError('unauthenticated', 'Ticket has expired')
   const [user] = await deps.db.select().from(users).where(eq(users.id, spent.userId)).limit(1)
   if (!user?.isActive) throw new AppError('unauthenticated', 'Could not validate credentials')
+  // Revocation deletes unspent tickets; one issued while it ran is caught here.
+  const issuedAt = spent.expiresAt.getTime() / 1000 - TICKET_TTL_SECONDS
+  if (issuedBeforeRevocation(issuedAt, user.tokensValidAfter)) {
+    throw new AppError('unauthenticated', 'Ticket has been revoked; log in again')
+  }
   return user
 }

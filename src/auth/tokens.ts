@@ -51,14 +51,16 @@ export function createTokens(
     refreshTtlSeconds: ttl.refresh,
 
     async issue(type, userId, familyId, jti = randomUUID()) {
-      const now = Math.floor(Date.now() / 1000)
-      const exp = now + ttl[type]
+      // iat keeps milliseconds (a NumericDate may be fractional): a token issued just after a
+      // revocation in the same second must stay valid, and one issued just before it must not.
+      const issuedAt = Date.now() / 1000
+      const exp = Math.floor(issuedAt) + ttl[type]
       const token = await new SignJWT(familyId ? { typ: type, fam: familyId } : { typ: type })
         .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
         .setSubject(String(userId))
         .setIssuer(TOKEN_ISSUER)
         .setAudience(TOKEN_AUDIENCE)
-        .setIssuedAt(now)
+        .setIssuedAt(issuedAt)
         .setExpirationTime(exp)
         .setJti(jti)
         .sign(key)

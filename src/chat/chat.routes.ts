@@ -47,9 +47,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'createSession',
         summary: 'Create a room; the caller becomes its owner',
         body: SessionCreate,
-        response: { 201: Session, ...errorResponses(401, 422) },
+        response: { 201: Session, ...errorResponses(401, 422, 429) },
       },
     },
     async (req, reply) => reply.code(201).send(await createSession(app.deps, req.actor, req.body)),
@@ -61,6 +62,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'listMySessions',
         summary: 'The rooms the caller is in, newest activity first (total in X-Total-Count)',
         querystring: Paging,
         response: { 200: Type.Array(Session), ...errorResponses(401, 422) },
@@ -78,6 +80,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'listPublicSessions',
         summary: 'Public rooms anyone may join',
         querystring: PublicSessionsQuery,
         response: { 200: PublicSessions, ...errorResponses(401, 422) },
@@ -92,6 +95,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'getSession',
         summary: 'A room with its participants (public rooms: readable before joining, my_role null)',
         params: SessionParams,
         response: { 200: SessionDetail, ...errorResponses(401, 404, 422) },
@@ -106,10 +110,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'updateSession',
         summary: 'Change title, description, type, size or assistant mode (owner, admin)',
         params: SessionParams,
         body: SessionUpdate,
-        response: { 200: Session, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: Session, ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     (req) => updateSession(app.deps, req.actor, req.params.id, req.body),
@@ -121,9 +126,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'deleteSession',
         summary: 'Delete a room (owner); it disappears everywhere, its rows are kept',
         params: SessionParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) },
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -138,9 +144,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'joinSession',
         summary: 'Join a public room as a member (again: no-op)',
         params: SessionParams,
-        response: { 200: JoinResult, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: JoinResult, ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     (req) => joinSession(app.deps, req.actor, req.params.id),
@@ -152,9 +159,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'leaveSession',
         summary: 'Leave a room (not the owner)',
         params: SessionParams,
-        response: { 200: MessageResult, ...errorResponses(401, 404, 409, 422) },
+        response: { 200: MessageResult, ...errorResponses(401, 404, 409, 422, 429) },
       },
     },
     (req) => leaveSession(app.deps, req.actor, req.params.id),
@@ -166,10 +174,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'inviteParticipant',
         summary: 'Add a user by user_id, username or email (owner, admin)',
         params: SessionParams,
         body: InviteBody,
-        response: { 201: Participant, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 201: Participant, ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     async (req, reply) =>
@@ -182,6 +191,7 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'listParticipants',
         summary: 'The participants of a room',
         params: SessionParams,
         response: { 200: Type.Array(Participant), ...errorResponses(401, 404, 422) },
@@ -196,10 +206,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'changeParticipantRole',
         summary: 'Change a participant’s role; the owner granting owner transfers ownership',
         params: ParticipantParams,
         body: RoleBody,
-        response: { 200: Participant, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: Participant, ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     (req) => changeRole(app.deps, req.actor, req.params.id, req.params.user_id, req.body.role),
@@ -211,10 +222,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'removeParticipant',
         summary: 'Remove a participant (owner, admin; never the owner); ?ban=true also bans them',
         params: ParticipantParams,
         querystring: RemoveQuery,
-        response: { 200: MessageResult, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: MessageResult, ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     (req) => removeParticipant(app.deps, req.actor, req.params.id, req.params.user_id, req.query.ban),

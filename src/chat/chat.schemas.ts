@@ -18,12 +18,18 @@ export const ParticipantParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
   user_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
 })
+/**
+ * Every integer in a path or query has a maximum: without one, a number PostgreSQL cannot take
+ * (`?skip=1e20`) was a 500 instead of a 422. No list is long enough for a larger skip to mean anything.
+ */
+const MAX_SKIP = 2_147_483_647
+const Skip = Type.Integer({ minimum: 0, maximum: MAX_SKIP, default: 0 })
 export const Paging = Type.Object({
-  skip: Type.Integer({ minimum: 0, default: 0 }),
+  skip: Skip,
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
 })
 export const PublicSessionsQuery = Type.Object({
-  skip: Type.Integer({ minimum: 0, default: 0 }),
+  skip: Skip,
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   search: Type.Optional(
     Type.String({ maxLength: 200, description: 'Matches title or description, any case' }),
@@ -36,6 +42,7 @@ export const MessagesQuery = Type.Object({
   after_seq: Type.Optional(Seq),
   skip: Type.Integer({
     minimum: 0,
+    maximum: MAX_SKIP,
     default: 0,
     description: 'Counts back from the newest (for older clients)',
   }),

@@ -1,6 +1,7 @@
 // What happens to a message after it is sent: edits, deletion as a tombstone, reactions, and read markers.
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
+import { queryRows } from '../db/connect.js'
 import { chatMessages, chatParticipants, chatSessions, messageReactions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -9,7 +10,10 @@ import type { MessageView } from './chat.schemas.js'
 import { findMessage } from './message-records.js'
 import { assertCan, can } from './permissions.js'
 
-type ChatDeps = Pick<Deps, 'db' | 'events'>
+type ChatDeps = Pick<Deps, 'db' | 'events' | 'limits'>
+
+/** Distinct emoji one user may put on one message (DESIGN section 9): a bound on what one user can store. */
+const MAX_REACTIONS_PER_USER = 20
 
 const messageNotFound = () => new AppError('not_found', 'Message not found')
 const deletedMessage = () => new AppError('conflict', 'This message has been deleted')
@@ -29,6 +33,7 @@ export async function editMessage(
   messageId: number,
   content: string,
 ): Promise<MessageView> {
+  await deps.limits.hit('edit', actor.id)
   const { role } = await loadJoinedSession(deps.db, actor, sessionId)
   const message = await requireMessage(deps, sessionId, messageId, actor.id)
   if (message.role !== 'user')
@@ -59,6 +64,7 @@ export async function deleteMessage(
   sessionId: number,
   messageId: number,
 ): Promise<void> {
+  await deps.limits.hit('edit', actor.id)
   const { role } = await loadJoinedSession(deps.db, actor, sessionId)
   const message = await requireMessage(deps, sessionId, messageId, actor.id)
   if (message.user_id !== actor.id) assertCan(role, 'moderate_messages')
@@ -87,6 +93,7 @@ export async function addReaction(
   messageId: number,
   emoji: string,
 ): Promise<void> {
+  await deps.limits.hit('reaction', actor.id)
   await assertMayReact(deps, actor, sessionId)
   await requireMessage(deps, sessionId, messageId, actor.id)
   const added = await deps.db.transaction(async (tx) => {
@@ -99,12 +106,41 @@ export async function addReaction(
       .for('share')
     if (!current) throw messageNotFound()
     if (current.deletedAt !== null) throw deletedMessage()
-    const [row] = await tx
-      .insert(messageReactions)
-      .values({ messageId, userId: actor.id, emoji })
-      .onConflictDoNothing()
-      .returning({ messageId: messageReactions.messageId })
-    return row !== undefined
+    // One user's reactions in a room are added one at a time: with their participant row locked, the
+    // count in the next statement (a new snapshot) sees every reaction of theirs committed before it,
+    // so concurrent requests cannot go past the cap together.
+    await tx
+      .select({ id: chatParticipants.id })
+      .from(chatParticipants)
+      .where(and(eq(chatParticipants.sessionId, sessionId), eq(chatParticipants.userId, actor.id)))
+      .for('no key update')
+    const [row] = await queryRows<{ message_id: number }>(
+      tx,
+      sql`insert into ${messageReactions} (message_id, user_id, emoji)
+          select ${messageId}::bigint, ${actor.id}::integer, ${emoji}::varchar
+           where (select count(*) from ${messageReactions}
+                   where message_id = ${messageId} and user_id = ${actor.id}) < ${MAX_REACTIONS_PER_USER}
+          on conflict do nothing
+          returning message_id`,
+    )
+    if (row) return true
+    // Nothing inserted: the reaction is already there (idempotent), or the cap is reached.
+    const [existing] = await tx
+      .select({ messageId: messageReactions.messageId })
+      .from(messageReactions)
+      .where(
+        and(
+          eq(messageReactions.messageId, messageId),
+          eq(messageReactions.userId, actor.id),
+          eq(messageReactions.emoji, emoji),
+        ),
+      )
+      .limit(1)
+    if (existing) return false
+    throw new AppError(
+      'conflict',
+      `A user may put at most ${MAX_REACTIONS_PER_USER} different reactions on one message; remove one first`,
+    )
   })
   if (added) emitReaction(deps, 'reaction_added', actor, sessionId, messageId, emoji)
 }
@@ -117,6 +153,7 @@ export async function removeReaction(
   messageId: number,
   emoji: string,
 ): Promise<void> {
+  await deps.limits.hit('reaction', actor.id)
   await assertMayReact(deps, actor, sessionId)
   await requireMessage(deps, sessionId, messageId, actor.id)
   const [removed] = await deps.db
@@ -134,6 +171,7 @@ export async function removeReaction(
 
 /** Moves the caller's read marker forward to `seq` (never back); any participant may. */
 export async function markRead(deps: ChatDeps, actor: Actor, sessionId: number, seq: number): Promise<void> {
+  await deps.limits.hit('read_marker', actor.id)
   const { session } = await loadJoinedSession(deps.db, actor, sessionId)
   if (seq > session.lastSeq) {
     throw new AppError(

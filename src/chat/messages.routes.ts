@@ -32,10 +32,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chat/sessions/:id/messages',
     {
-      preHandler: (req) => app.sendLimiter.check(req.actor.id),
       schema: {
         tags,
         security,
+        operationId: 'sendMessage',
         summary: 'Send a message (201); a retry with the same client_msg_id returns the first one (200)',
         params: SessionParams,
         body: MessageCreate,
@@ -54,6 +54,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'listMessages',
         summary: 'History, oldest first: the newest `limit`, or a page by before_seq / after_seq',
         params: SessionParams,
         querystring: MessagesQuery,
@@ -69,10 +70,11 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'editMessage',
         summary: 'Edit a message (its author only; not assistant or system messages)',
         params: MessageParams,
         body: MessageEdit,
-        response: { 200: Message, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: Message, ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     (req) => editMessage(app.deps, req.actor, req.params.id, req.params.message_id, req.body.content),
@@ -84,9 +86,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'deleteMessage',
         summary: 'Delete a message (its author, or the owner or an admin); it stays as a tombstone',
         params: MessageParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) },
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -101,9 +104,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'addReaction',
         summary: 'React with an emoji (idempotent)',
         params: ReactionParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -118,9 +122,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'removeReaction',
         summary: 'Take a reaction back (idempotent)',
         params: ReactionParams,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) },
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -135,10 +140,11 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'markRead',
         summary: 'Move the caller’s read marker forward to seq (never back)',
         params: SessionParams,
         body: ReadBody,
-        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) },
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -153,9 +159,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'searchMessages',
         summary: 'Full-text search over the messages of the caller’s rooms, newest first',
         querystring: SearchQuery,
-        response: { 200: SearchResults, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: SearchResults, ...errorResponses(401, 403, 404, 422, 429) },
       },
     },
     (req) => searchMessages(app.deps, req.actor, req.query),

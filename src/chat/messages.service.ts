@@ -3,7 +3,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import { type Database, queryRows } from '../db/connect.js'
 import { violatedUniqueConstraint } from '../db/errors.js'
-import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js'
+import { chatMessages, chatParticipants, chatSessions, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { loadJoinedSession } from './access.js'
@@ -18,7 +18,7 @@ import {
 } from './message-records.js'
 import { assertCan, rolesAllowed } from './permissions.js'
 
-type ChatDeps = Pick<Deps, 'db' | 'events'>
+type ChatDeps = Pick<Deps, 'db' | 'events' | 'limits'>
 
 export interface SendResult {
   message: MessageView
@@ -33,6 +33,7 @@ export async function sendMessage(
   sessionId: number,
   input: MessageCreateInput,
 ): Promise<SendResult> {
+  await deps.limits.hit('send', actor.id)
   const clientMsgId = input.client_msg_id ?? null
   let record: MessageRecord | undefined
   try {
@@ -56,7 +57,7 @@ export async function sendMessage(
     throw error
   }
   if (!record) throw await whyNotSent(deps, actor, sessionId)
-  const message = toMessageView({ ...record, username: actor.username })
+  const message = toMessageView(record)
   deps.events.emit({ type: 'message_created', sessionId, message })
   return { message, created: true }
 }
@@ -66,7 +67,7 @@ export async function sendMessage(
  * Returns null when the room was deleted meanwhile.
  */
 export async function storeAssistantReply(
-  deps: ChatDeps,
+  deps: Pick<Deps, 'db' | 'events'>,
   sessionId: number,
   replyTo: number,
   content: string,
@@ -81,12 +82,10 @@ export async function storeAssistantReply(
     onlyIf: sql`true`,
   })
   if (!record) return null
-  const message = toMessageView({ ...record, username: ASSISTANT_USERNAME })
+  const message = toMessageView(record)
   deps.events.emit({ type: 'message_created', sessionId, message })
   return message
 }
-
-export const ASSISTANT_USERNAME = 'assistant'
 
 interface NewMessage {
   sessionId: number
@@ -101,8 +100,9 @@ interface NewMessage {
 
 /**
  * The only place that allocates seq. One statement: the counter UPDATE and the INSERT commit together,
- * so seq has no gaps and no duplicates however many people send at once. Undefined when the room is
- * gone or `onlyIf` failed.
+ * so seq has no gaps and no duplicates however many people send at once. It returns the author's
+ * current username (a rename is seen at once, whatever the sender's socket was told at connect time).
+ * Undefined when the room is gone or `onlyIf` failed.
  */
 async function insertWithNextSeq(db: Database, m: NewMessage): Promise<MessageRecord | undefined> {
   const [record] = await queryRows<MessageRecord>(
@@ -116,7 +116,7 @@ async function insertWithNextSeq(db: Database, m: NewMessage): Promise<MessageRe
         select slot.id, slot.last_seq, ${m.userId}::integer, ${m.role}::message_role, ${m.content}::text,
                ${m.clientMsgId}::varchar, ${m.replyTo}::bigint
           from slot
-        returning ${MESSAGE_COLUMNS}`,
+        returning ${MESSAGE_COLUMNS}, (select u.username from ${users} u where u.id = m.user_id) as username`,
   )
   return record
 }

@@ -15,7 +15,7 @@ import {
 import type { InviteInput, ParticipantView } from './chat.schemas.js'
 import { assertCan, type ChatAction, canAssignRole, canRemove } from './permissions.js'
 
-type ChatDeps = Pick<Deps, 'db' | 'events' | 'presence'>
+type ChatDeps = Pick<Deps, 'db' | 'events' | 'presence' | 'limits'>
 
 export interface JoinResult {
   message: string
@@ -42,6 +42,7 @@ export async function listParticipants(
 
 /** Joins a public room as a member. Joining again is a no-op that answers the same. */
 export async function joinSession(deps: ChatDeps, actor: Actor, sessionId: number): Promise<JoinResult> {
+  await deps.limits.hit('manage', actor.id)
   const visible = await loadVisibleSession(deps.db, actor, sessionId)
   // loadVisibleSession only shows a room the caller is not in when it is public.
   if (visible.role === null) {
@@ -76,6 +77,7 @@ export async function leaveSession(
   actor: Actor,
   sessionId: number,
 ): Promise<{ message: string }> {
+  await deps.limits.hit('manage', actor.id)
   const left = await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
     // Under the lock: a concurrent transfer may just have made the caller the owner.
@@ -98,6 +100,7 @@ export async function inviteParticipant(
   sessionId: number,
   input: InviteInput,
 ): Promise<ParticipantView> {
+  await deps.limits.hit('invite', actor.id)
   const role = input.role ?? 'member'
   const visible = await loadVisibleSession(deps.db, actor, sessionId)
   assertCan(visible.role, 'invite_users')
@@ -134,6 +137,7 @@ export async function changeRole(
   userId: number,
   newRole: ParticipantRole,
 ): Promise<ParticipantView> {
+  await deps.limits.hit('manage', actor.id)
   await loadVisibleSession(deps.db, actor, sessionId).then((v) => assertCan(v.role, 'change_roles'))
   const changes = await deps.db.transaction(async (tx) => {
     const { actorRole, target } = await lockForAction(tx, actor, sessionId, userId, 'change_roles')
@@ -177,6 +181,7 @@ export async function removeParticipant(
   userId: number,
   ban = false,
 ): Promise<{ message: string }> {
+  await deps.limits.hit('manage', actor.id)
   await loadVisibleSession(deps.db, actor, sessionId).then((v) => assertCan(v.role, 'remove_participants'))
   const removed = await deps.db.transaction(async (tx) => {
     const { actorRole, target } = await lockForAction(tx, actor, sessionId, userId, 'remove_participants')

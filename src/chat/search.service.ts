@@ -14,10 +14,11 @@ import { type MessageRecord, selectMessageRows, toMessageView } from './message-
  * Deleted messages and deleted rooms are never found; a room the caller left is no longer searched.
  */
 export async function searchMessages(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'limits'>,
   actor: Actor,
   query: SearchQueryInput,
 ): Promise<SearchResultsView> {
+  await deps.limits.hit('search', actor.id)
   if (query.session_id !== undefined) await loadJoinedSession(deps.db, actor, query.session_id)
   const records = await queryRows<MessageRecord & { session_title: string }>(
     deps.db as Database,

@@ -25,7 +25,7 @@ import type {
 import { findMessagesByIds } from './message-records.js'
 import { assertCan } from './permissions.js'
 
-type ChatDeps = Pick<Deps, 'db' | 'config' | 'events' | 'presence'>
+type ChatDeps = Pick<Deps, 'db' | 'config' | 'events' | 'presence' | 'limits'>
 
 export interface SessionPage {
   sessions: SessionView[]
@@ -127,6 +127,7 @@ export async function createSession(
   actor: Actor,
   input: SessionCreateInput,
 ): Promise<SessionView> {
+  await deps.limits.hit('create_room', actor.id)
   const sessionType = input.session_type ?? 'private'
   const maxParticipants = input.max_participants ?? deps.config.MAX_CHAT_PARTICIPANTS
   assertWithinLimit(deps, maxParticipants)
@@ -227,6 +228,7 @@ export async function updateSession(
   sessionId: number,
   patch: SessionUpdateInput,
 ): Promise<SessionView> {
+  await deps.limits.hit('manage', actor.id)
   if (patch.max_participants !== undefined) assertWithinLimit(deps, patch.max_participants)
   await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
@@ -272,6 +274,7 @@ export async function updateSession(
 
 /** Soft delete: the room disappears from every listing and answers 404; its rows are kept. */
 export async function deleteSession(deps: ChatDeps, actor: Actor, sessionId: number): Promise<void> {
+  await deps.limits.hit('manage', actor.id)
   const visible = await loadVisibleSession(deps.db, actor, sessionId)
   assertCan(visible.role, 'delete_session')
   const [deleted] = await deps.db

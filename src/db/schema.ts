@@ -31,6 +31,8 @@ export const users = pgTable(
     lastName: varchar('last_name', { length: 100 }),
     isActive: boolean('is_active').notNull().default(true),
     isVerified: boolean('is_verified').notNull().default(false),
+    /** Access tokens issued before this instant are refused (logout-all, password change, deactivation). */
+    tokensValidAfter: timestamp('tokens_valid_after', { withTimezone: true, precision: 3 }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -49,6 +49,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['health'],
+        operationId: 'getReady',
         summary:
           'Readiness: 200 only when the database answers, migrations are applied, and not shutting down',
         response: { 200: Readiness, 503: Readiness },
@@ -60,16 +61,21 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 
-  app.get('/', { schema: { tags: ['health'], summary: 'Welcome', response: { 200: Welcome } } }, () => ({
-    message: 'Welcome to Insurge AI Backend API',
-    version: app.deps.version,
-  }))
+  app.get(
+    '/',
+    { schema: { tags: ['health'], operationId: 'getRoot', summary: 'Welcome', response: { 200: Welcome } } },
+    () => ({
+      message: 'Welcome to Insurge AI Backend API',
+      version: app.deps.version,
+    }),
+  )
 
   app.get(
     '/health',
     {
       schema: {
         tags: ['health'],
+        operationId: 'getHealth',
         summary: 'Liveness and dependency status; 503 when the database does not answer',
         response: { 200: Health, 503: Health },
       },

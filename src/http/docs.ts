@@ -56,6 +56,14 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       ],
     },
   })
+  // Generated clients name their methods after operationId: a route without one fails at start-up, not in a client.
+  app.addHook('onRoute', (route) => {
+    // Fastify's automatic HEAD copy of a GET route shares its schema and is not documented.
+    if (route.method === 'HEAD' || route.schema?.hide) return
+    if (!route.schema?.operationId) {
+      throw new Error(`${route.method} ${route.url} is in /openapi.json without an operationId in its schema`)
+    }
+  })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } })
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())

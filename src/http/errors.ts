@@ -1,4 +1,6 @@
 // The one place that knows HTTP statuses: AppError codes, schema failures and Fastify's own 4xx become {detail, code}.
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, type ErrorCode, type FieldError } from '../errors.js'
 import { MAX_BYTES_KEYWORD } from './schemas.js'
@@ -65,7 +67,42 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   )
 }
 
+/**
+ * Errors of Node's HTTP parser, before Fastify has a request (URL and headers over 16 KiB, a request that
+ * is not HTTP): buildApp passes this as Fastify's `clientErrorHandler`, whose default body has no detail.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The URL and headers are too large; send long data in a body']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive']
+        : [400, 'bad_request', 'The request is not valid HTTP']
+  const body = JSON.stringify({ detail, code })
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
+}
+
 export function registerErrorHandlers(app: FastifyInstance): void {
+  // Some plugins answer a 4xx themselves, not in the project's shape: a CORS preflight without its
+  // headers (text), a plain GET on /ws (no body). Give those {detail, code} too.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const status = reply.statusCode
+    if (status < 400 || status >= 500 || isJson(reply)) return payload
+    // Only a plugin's short answer (some text, or nothing); a stream or a buffer is left alone.
+    if (payload != null && typeof payload !== 'string') return payload
+    const text = typeof payload === 'string' ? payload.trim() : ''
+    reply.type('application/json; charset=utf-8')
+    const detail = text || STATUS_CODES[status] || 'Request refused'
+    return JSON.stringify({ detail, code: FRAMEWORK_CODES[status] ?? 'bad_request' })
+  })
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds))
@@ -100,6 +137,10 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
     sendError(reply, 404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found`),
   )
+}
+
+function isJson(reply: FastifyReply): boolean {
+  return String(reply.getHeader('content-type') ?? '').startsWith('application/json')
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[]) {

@@ -26,8 +26,10 @@ export function errorResponses<S extends number>(...statuses: S[]): Record<S, ty
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { OAuth2PasswordBearer: [] }]
 
 /**
- * `T | null` as `type: [T, 'null']` rather than anyOf: Fastify's Ajv coerces types, and under anyOf a
- * null sent for a string would become "" (the first branch wins). A type list keeps null as null.
+ * `T | null` as `type: [T, 'null']` rather than anyOf. Bodies are not coerced (http/validation.ts), but
+ * query strings and path parameters are, and under coercion anyOf turned a null sent for a string into ""
+ * (the first branch wins); a type list keeps null as null wherever the schema is used, and fails with
+ * one error instead of one per branch.
  */
 export function Nullable<T extends TSchema & { type: string }>(schema: T) {
   return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] })

@@ -2,7 +2,7 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import Compile from 'typebox/compile'
 import type { MessageView } from '../chat/chat.schemas.js'
-import { containsNul } from '../http/json.js'
+import { containsNul, nestsTooDeep, TOO_DEEP } from '../http/json.js'
 
 const SessionId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 })
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
@@ -34,37 +34,71 @@ const validators = Object.fromEntries(
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; code: string; detail: string }
 
-/** Parses one text frame from a client. Never throws: a bad frame is an answer, not a crash. */
-export function parseClientFrame(text: string): ParsedFrame {
-  let value: unknown
+/**
+ * Parses one text frame from a client. Never throws: a bad frame is an answer, not a crash.
+ * `defaultSessionId` is the room the socket was opened with (?session_id=), if any.
+ */
+export function parseClientFrame(text: string, defaultSessionId: number | null = null): ParsedFrame {
+  if (nestsTooDeep(text)) return { ok: false, code: 'invalid_frame', detail: `Frames ${TOO_DEEP}` }
+  let parsed: unknown
   try {
-    value = JSON.parse(text)
+    parsed = JSON.parse(text)
   } catch {
     return { ok: false, code: 'invalid_json', detail: 'Frames must be JSON objects' }
   }
-  if (containsNul(text, value)) {
+  if (containsNul(text, parsed)) {
     return { ok: false, code: 'invalid_frame', detail: 'Text must not contain the NUL character (U+0000)' }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, code: 'invalid_frame', detail: 'Frames must be JSON objects with a type' }
   }
-  const type = (value as { type?: unknown }).type
-  if (typeof type !== 'string' || !(type in validators)) {
+  const value = withPythonDefaults(parsed as Record<string, unknown>, defaultSessionId)
+  const type = value.type
+  // An own property: `type in validators` also found "constructor" and "toString" on the prototype.
+  if (typeof type !== 'string' || !isClientFrameType(type)) {
     return {
       ok: false,
       code: 'unknown_type',
       detail: `Unknown frame type ${JSON.stringify(type ?? null)}; expected one of ${Object.keys(validators).join(', ')}`,
     }
   }
-  const validator = validators[type as ClientFrameType]
+  const validator = validators[type]
   if (!validator.Check(value)) {
-    const [first] = validator.Errors(value)
-    const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : 'frame'
-    const blank = first?.keyword === 'pattern' && (first.params as { pattern?: string }).pattern === '\\S'
-    const message = blank ? 'must not be blank' : (first?.message ?? 'is invalid')
-    return { ok: false, code: 'invalid_frame', detail: `Invalid ${type} frame: ${field} ${message}` }
+    return {
+      ok: false,
+      code: 'invalid_frame',
+      detail: `Invalid ${type} frame: ${firstProblem(validator, value)}`,
+    }
   }
   return { ok: true, frame: value as ClientFrame }
+}
+
+/** The first schema failure as words: "session_id is required", "content must not be blank". */
+function firstProblem(validator: ReturnType<typeof Compile>, value: unknown): string {
+  const [first] = validator.Errors(value)
+  if (!first) return 'frame is invalid'
+  const params = first.params as { requiredProperties?: string[]; pattern?: string }
+  const missing = first.keyword === 'required' ? params.requiredProperties?.[0] : undefined
+  if (missing) return `${missing} is required`
+  const field = first.instancePath.slice(1).replaceAll('/', '.') || 'frame'
+  if (first.keyword === 'pattern' && params.pattern === '\\S') return `${field} must not be blank`
+  return `${field} ${first.message ?? 'is invalid'}`
+}
+
+function isClientFrameType(type: string): type is ClientFrameType {
+  return Object.hasOwn(clientFrames, type)
+}
+
+/**
+ * The Python original's clients leave out `type` (it meant chat_message) and, on a socket opened with
+ * ?session_id=, leave out `session_id` (it meant that room): fill them in so those clients keep working.
+ */
+function withPythonDefaults(frame: Record<string, unknown>, defaultSessionId: number | null) {
+  const type = frame.type === undefined ? 'chat_message' : frame.type
+  const takesRoom =
+    typeof type === 'string' && isClientFrameType(type) && 'session_id' in clientFrames[type].properties
+  const inRoom = takesRoom && frame.session_id === undefined && defaultSessionId !== null
+  return { ...frame, type, ...(inRoom ? { session_id: defaultSessionId } : {}) }
 }
 
 const now = () => new Date().toISOString()

@@ -11,12 +11,11 @@ import { can } from '../chat/permissions.js'
 import type { ParticipantRole } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { routeLimit, type SendLimiter } from '../http/rate-limits.js'
+import { routeLimit } from '../http/rate-limits.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
 import type { Connection, Hub } from './hub.js'
+import { createInboundQueue } from './inbound.js'
 
-/** Frames a socket may have waiting to be handled before the server stops reading from it. */
-const MAX_QUEUED_FRAMES = 256
 const POLICY_VIOLATION = 1008
 
 interface ConnectQuery {
@@ -26,24 +25,29 @@ interface ConnectQuery {
   after_seq?: string
 }
 
-export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: SendLimiter): void {
+export function registerGateway(app: FastifyInstance, hub: Hub): void {
   let nextConnectionId = 1
 
   app.get(
     '/ws',
     { websocket: true, schema: { hide: true }, config: { rateLimit: routeLimit('wsConnect') } },
     (socket: WebSocket, request: FastifyRequest) => {
-      // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
-      // being authenticated wait in `early`.
-      const early: string[] = []
-      let onText: (text: string) => void = (text) => early.push(text)
-      socket.on('message', (data, isBinary) => onText(isBinary ? '' : data.toString()))
       // Closures that live as long as the socket keep only the logger, not the upgrade request (its
       // headers and URL, with the token, would stay in memory for every connection).
       const log = request.log
+      // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
+      // being authenticated and subscribed are held, within bounds, until it is.
+      const inbound = createInboundQueue(socket, hub.inbound, (held) =>
+        log.warn(held, 'closing a websocket that sent more than the server holds unread'),
+      )
+      socket.on('message', (data, isBinary) =>
+        // A binary frame is refused without its payload: nothing of it is kept.
+        inbound.push(isBinary ? '' : data.toString(), isBinary ? 0 : (data as Buffer).length),
+      )
       // The socket may close at any point of the set-up below; the hub is told whenever that is.
       let connection: Connection | undefined
       const cleanUp = () => {
+        inbound.close()
         if (!connection) return
         hub.unregister(connection).catch((error) => log.error({ err: error }, 'websocket cleanup failed'))
       }
@@ -65,7 +69,7 @@ export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: Sen
             current.alive = true
           })
           await hub.register(current)
-          const session = createFrameHandler(app.deps, hub, current, opened.actor, log, sendLimiter)
+          const session = createFrameHandler(app.deps, hub, current, opened.actor, log, opened.sessionId)
           if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
           else {
             const ok = await session.follow(
@@ -75,8 +79,7 @@ export function registerGateway(app: FastifyInstance, hub: Hub, sendLimiter: Sen
             )
             if (!ok) return
           }
-          onText = (text) => session.push(text)
-          for (const text of early.splice(0)) session.push(text)
+          inbound.start(session.handle)
         })
         .catch((error) => {
           log.error({ err: error }, 'websocket open failed')
@@ -122,8 +125,8 @@ async function open(deps: Deps, socket: WebSocket, request: FastifyRequest): Pro
 }
 
 interface FrameHandler {
-  /** Queues one text frame; frames of a socket are handled one at a time, in order. */
-  push(text: string): void
+  /** Handles one text frame (the inbound queue calls it one frame at a time, in order); never rejects. */
+  handle(text: string): Promise<void>
   /**
    * Subscribes the socket to a room it may read, greets it, then replays what it missed. Returns false
    * when it may not: on connect the socket is closed (1008), later it gets an error frame.
@@ -142,11 +145,9 @@ function createFrameHandler(
   connection: Connection,
   actor: Actor,
   log: FastifyBaseLogger,
-  sendLimiter: SendLimiter,
+  /** The room of ?session_id=, where frames without a session_id go (as with the Python original). */
+  defaultSessionId: number | null,
 ): FrameHandler {
-  let queued = 0
-  let tail: Promise<void> = Promise.resolve()
-
   async function follow(
     sessionId: number,
     afterSeq: number | undefined,
@@ -177,7 +178,6 @@ function createFrameHandler(
         hub.sendTo(connection, frames.pong())
         return
       case 'chat_message': {
-        await sendLimiter.check(actor.id)
         const { message } = await sendMessage(deps, actor, frame.session_id, {
           content: frame.content,
           client_msg_id: frame.client_msg_id,
@@ -208,6 +208,7 @@ function createFrameHandler(
         if (!can(subscription.role, 'send_message')) {
           throw new AppError('forbidden', 'Your role in this session cannot send messages')
         }
+        await deps.limits.hit('typing', actor.id)
         hub.publishToRoom(
           frame.session_id,
           { x: actor.id },
@@ -215,20 +216,21 @@ function createFrameHandler(
             type: 'typing',
             session_id: frame.session_id,
             user_id: actor.id,
-            username: actor.username,
+            username: connection.username,
             is_typing: frame.is_typing,
           },
         )
         return
       }
       case 'ai_stop':
+        await deps.limits.hit('manage', actor.id)
         await deps.assistant.requestStop(actor, frame.session_id)
         return
     }
   }
 
   async function handle(text: string): Promise<void> {
-    const parsed = parseClientFrame(text)
+    const parsed = parseClientFrame(text, defaultSessionId)
     if (!parsed.ok) {
       hub.sendTo(connection, frames.error(parsed.code, parsed.detail))
       return
@@ -252,20 +254,11 @@ function createFrameHandler(
 
   return {
     follow,
-    push(text) {
-      // A client that sends faster than its frames are handled stops being read (TCP pushes back)
-      // until the queue drains: nothing is dropped and nothing waits without bound.
-      if (++queued === MAX_QUEUED_FRAMES) connection.socket.pause()
-      tail = tail
-        .then(() => handle(text))
-        .catch((error) => {
-          log.error({ err: error }, 'websocket frame failed')
-          hub.sendTo(connection, frames.error('internal', 'Internal error'))
-        })
-        .finally(() => {
-          if (--queued === MAX_QUEUED_FRAMES / 2) connection.socket.resume()
-        })
-    },
+    handle: (text) =>
+      handle(text).catch((error) => {
+        log.error({ err: error }, 'websocket frame failed')
+        hub.sendTo(connection, frames.error('internal', 'Internal error'))
+      }),
   }
 }
 

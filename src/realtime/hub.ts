@@ -7,13 +7,15 @@ import type { MessageView } from '../chat/chat.schemas.js'
 import type { ParticipantRole } from '../db/schema.js'
 import { type Bus, roomChannel, userChannel } from './bus.js'
 import { frames } from './frames.js'
+import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
 import { decode, encode, type RoutingHeader } from './wire.js'
 
 export interface Connection {
   readonly id: number
   readonly userId: number
-  readonly username: string
+  /** Kept current by rename events on the user's channel: typing and presence frames carry it. */
+  username: string
   readonly socket: WebSocket
   /** The rooms this socket follows. */
   readonly rooms: Map<number, Subscription>
@@ -25,8 +27,10 @@ interface Subscription {
   role: ParticipantRole
   /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
   lastSeq: number
-  /** While stored history is being replayed, live frames wait here. */
+  /** While stored history is being replayed, live frames wait here (bounded: see `hold`). */
   waiting: Queued[] | null
+  /** The bytes of the frames in `waiting`. */
+  waitingBytes: number
 }
 
 interface Queued {
@@ -64,6 +68,8 @@ export interface Hub {
   readonly connections: ReadonlySet<Connection>
   /** Frames written to sockets since start (for metrics; one integer, no cost on the fan-out path). */
   delivered(): number
+  /** What the gateway holds of frames read from these sockets and not yet handled (for metrics). */
+  readonly inbound: InboundTally
   register(connection: Connection): Promise<void>
   unregister(connection: Connection): Promise<void>
   /**
@@ -93,6 +99,8 @@ export interface Hub {
 const REPLAY_PAGE = 200
 const DRAIN_POLL_MS = 10
 const DRAIN_TIMEOUT_MS = 30_000
+/** Live frames one socket may have waiting behind its replay; in bytes the bound is maxBufferedBytes. */
+const MAX_WAITING_FRAMES = 1024
 
 export function createHub(options: HubOptions): Hub {
   const { bus, presence, log } = options
@@ -118,11 +126,41 @@ export function createHub(options: HubOptions): Hub {
     write(connection, Buffer.from(JSON.stringify(frame)))
   }
 
+  /**
+   * Keeps a live frame for a socket whose replay is still running. A replay goes at the pace its
+   * reader reads; a room that produces more than the bound meanwhile (MAX_WAITING_FRAMES, or
+   * maxBufferedBytes: the same measure as a slow reader's send buffer) has outrun that reader, which
+   * is dropped as too slow rather than held for without bound. Only frames with a seq could be read
+   * again from the database; the others (typing, edits, reactions, presence) could not, and sending
+   * them without the messages around them would break the order, so the socket goes, and resumes
+   * with after_seq: the database has everything it missed.
+   */
+  function hold(connection: Connection, subscription: Subscription, queued: Queued): void {
+    const waiting = subscription.waiting as Queued[]
+    const { socket } = connection
+    if (socket.readyState !== socket.OPEN) return
+    if (
+      waiting.length >= MAX_WAITING_FRAMES ||
+      subscription.waitingBytes + queued.data.length > options.maxBufferedBytes
+    ) {
+      log.warn(
+        { userId: connection.userId, waiting: waiting.length, bytes: subscription.waitingBytes },
+        'dropping a websocket whose replay the room outran',
+      )
+      waiting.length = 0
+      subscription.waitingBytes = 0
+      socket.terminate()
+      return
+    }
+    waiting.push(queued)
+    subscription.waitingBytes += queued.data.length
+  }
+
   function deliverMessage(room: Room, sessionId: number, seq: number, data: Buffer): void {
     for (const connection of room.connections) {
       const subscription = connection.rooms.get(sessionId)
       if (!subscription) continue
-      if (subscription.waiting) subscription.waiting.push({ data, seq })
+      if (subscription.waiting) hold(connection, subscription, { data, seq })
       else if (seq > subscription.lastSeq) {
         subscription.lastSeq = seq
         write(connection, data)
@@ -229,7 +267,7 @@ export function createHub(options: HubOptions): Hub {
       for (const connection of room.connections) {
         if (connection.userId === header.x) continue
         const subscription = connection.rooms.get(sessionId)
-        if (subscription?.waiting) subscription.waiting.push({ data })
+        if (subscription?.waiting) hold(connection, subscription, { data })
         else if (subscription) write(connection, data)
       }
     }
@@ -247,8 +285,10 @@ export function createHub(options: HubOptions): Hub {
 
   function onUserPayload(userId: number, payload: string): void {
     const { header } = decode(payload)
-    if (header.close === undefined) return
-    for (const connection of byUser.get(userId) ?? []) connection.socket.close(1008, header.close)
+    for (const connection of byUser.get(userId) ?? []) {
+      if (header.name !== undefined) connection.username = header.name
+      if (header.close !== undefined) connection.socket.close(1008, header.close)
+    }
   }
 
   async function ensureRoom(sessionId: number): Promise<Room> {
@@ -311,6 +351,7 @@ export function createHub(options: HubOptions): Hub {
   return {
     connections,
     delivered: () => deliveredCount,
+    inbound: createInboundTally(),
 
     async register(connection) {
       connections.add(connection)
@@ -332,7 +373,7 @@ export function createHub(options: HubOptions): Hub {
         existing.role = role
         existing.waiting ??= []
       } else {
-        connection.rooms.set(sessionId, { role, lastSeq: 0, waiting: [] })
+        connection.rooms.set(sessionId, { role, lastSeq: 0, waiting: [], waitingBytes: 0 })
       }
       const room = await ensureRoom(sessionId)
       const firstOfUser = ![...room.connections].some((c) => c.userId === connection.userId)
@@ -370,6 +411,7 @@ export function createHub(options: HubOptions): Hub {
       const waiting = subscription.waiting ?? []
       while (waiting.length > 0) {
         const queued = waiting.shift() as Queued
+        subscription.waitingBytes -= queued.data.length
         if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
         if (queued.seq !== undefined) subscription.lastSeq = queued.seq
         if (!(await writePaced(connection, queued.data))) return

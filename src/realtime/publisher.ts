@@ -145,6 +145,7 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
           session_id: event.sessionId,
           reply_to: event.replyTo,
           delta: event.delta,
+          offset: event.offset,
         },
       )
       return
@@ -162,6 +163,9 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
       return
     case 'account_signed_out':
       hub.publishToUser(event.userId, { close: event.reason })
+      return
+    case 'account_renamed':
+      hub.publishToUser(event.userId, { name: event.username })
       return
   }
 }

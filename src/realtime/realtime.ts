@@ -1,15 +1,21 @@
 // The realtime layer: bus and presence (Redis or in-process), the hub, the publisher of domain events,
 // and the /ws gateway with its limits (64 KiB frames, heartbeat, bounded send buffers).
 import websocket from '@fastify/websocket'
+import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { listMessagesAfter } from '../chat/messages.service.js'
 import type { Config } from '../config.js'
-import type { SendLimiter } from '../http/rate-limits.js'
+import { users } from '../db/schema.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
 import { registerGateway } from './gateway.js'
 import { createHub, type Hub } from './hub.js'
-import { createMemoryPresence, createRedisPresence, type PresenceStore } from './presence.js'
+import {
+  createMemoryPresence,
+  createRedisPresence,
+  DEFAULT_PRESENCE_TIMING,
+  type PresenceStore,
+} from './presence.js'
 import { publishEvent } from './publisher.js'
 
 export const MAX_FRAME_BYTES = 64 * 1024
@@ -22,12 +28,18 @@ export interface RealtimeLimits {
   maxBufferedBytes: number
   /** How long frames ahead of a seq gap wait for the bus before the gap is read from the database. */
   gapWaitMs: number
+  /** With Redis: how long an instance's presence outlives it when it crashes (see presence.ts). */
+  presenceTtlMs: number
+  /** With Redis: how often each instance renews the presence of its users. */
+  presenceRefreshMs: number
 }
 
 export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
   heartbeatMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
   gapWaitMs: 100,
+  presenceTtlMs: DEFAULT_PRESENCE_TIMING.ttlMs,
+  presenceRefreshMs: DEFAULT_PRESENCE_TIMING.refreshMs,
 }
 
 export interface RealtimeParts {
@@ -40,18 +52,21 @@ export function createRealtimeParts(
   config: Config,
   redis: Redis | undefined,
   onError: (error: unknown, what: string) => void,
+  limits: RealtimeLimits = DEFAULT_REALTIME_LIMITS,
 ): RealtimeParts {
   if (!redis) return { bus: createMemoryBus(), presence: createMemoryPresence() }
   return {
     bus: createRedisBus(redis, config.REDIS_KEY_PREFIX, onError),
-    presence: createRedisPresence(redis, config.REDIS_KEY_PREFIX, (error) => onError(error, 'presence')),
+    presence: createRedisPresence(redis, config.REDIS_KEY_PREFIX, (error) => onError(error, 'presence'), {
+      ttlMs: limits.presenceTtlMs,
+      refreshMs: limits.presenceRefreshMs,
+    }),
   }
 }
 
 export async function registerRealtime(
   app: FastifyInstance,
   parts: RealtimeParts,
-  sendLimiter: SendLimiter,
   limits: RealtimeLimits = DEFAULT_REALTIME_LIMITS,
 ): Promise<Hub> {
   const hub = createHub({
@@ -64,6 +79,12 @@ export async function registerRealtime(
     gapWaitMs: limits.gapWaitMs,
   })
   app.deps.events.subscribe((event) => publishEvent(hub, event))
+  // A user whose instance crashed is not left online: the room hears it as if they had left.
+  parts.presence.onLapsed((sessionId, userId) => {
+    announceOffline(app, hub, sessionId, userId).catch((error: unknown) =>
+      app.log.warn({ err: error, sessionId }, 'could not announce a lapsed presence'),
+    )
+  })
 
   await app.register(websocket, {
     // ws answers a frame over the limit by closing with 1009.
@@ -79,13 +100,28 @@ export async function registerRealtime(
       socket.terminate()
     },
   })
-  registerGateway(app, hub, sendLimiter)
+  registerGateway(app, hub)
 
   const heartbeat = setInterval(() => hub.heartbeat(), limits.heartbeatMs)
   heartbeat.unref()
   app.addHook('onClose', async () => {
     clearInterval(heartbeat)
+    parts.presence.close()
     await parts.bus.close()
   })
   return hub
+}
+
+async function announceOffline(app: FastifyInstance, hub: Hub, sessionId: number, userId: number) {
+  const [user] = await app.deps.db
+    .select({ username: users.username })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1)
+  if (!user) return
+  hub.publishToRoom(
+    sessionId,
+    {},
+    { type: 'presence', session_id: sessionId, user_id: userId, username: user.username, status: 'offline' },
+  )
 }

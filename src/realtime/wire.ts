@@ -15,6 +15,8 @@ export interface RoutingHeader {
   role?: [number, ParticipantRole]
   /** User channel: close that user's sockets (1008) with this reason. */
   close?: string
+  /** User channel: the user's new username, which their sockets' typing and presence frames carry. */
+  name?: string
 }
 
 export function encode(header: RoutingHeader, frame?: object): string {

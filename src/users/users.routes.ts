@@ -12,6 +12,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['users'],
+        operationId: 'getMe',
         summary: 'The caller',
         security: bearerSecurity,
         response: { 200: User, ...errorResponses(401) },
@@ -25,12 +26,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['users'],
+        operationId: 'updateMe',
         summary: 'Change profile, email, username or password',
         description:
           'Changing `password` needs `current_password` and ends every other login (refresh tokens).',
         security: bearerSecurity,
         body: UserUpdate,
-        response: { 200: User, ...errorResponses(401, 403, 409, 422) },
+        response: { 200: User, ...errorResponses(401, 403, 409, 422, 429) },
       },
     },
     (req) => updateMe(app.deps, req.actor, req.body),
@@ -41,9 +43,10 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['users'],
+        operationId: 'deactivateMe',
         summary: 'Deactivate the account',
         security: bearerSecurity,
-        response: { 204: Type.Null(), ...errorResponses(401) },
+        response: { 204: Type.Null(), ...errorResponses(401, 429) },
       },
     },
     async (req, reply) => {

@@ -1,11 +1,12 @@
 // The account itself: view, profile changes, password change, deactivation.
 import { eq } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
-import { revokeAllRefreshTokens } from '../auth/auth.service.js'
+import { revokeEverySession } from '../auth/revocation.js'
 import { violatedUniqueConstraint } from '../db/errors.js'
 import { type UserRow, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
+import { assertUsernameNotReserved } from './reserved-usernames.js'
 import type { UserUpdateInput, UserView } from './users.schemas.js'
 
 export function toUserView(user: UserRow): UserView {
@@ -31,16 +32,24 @@ export function rethrowUserConflict(error: unknown): never {
 }
 
 export async function updateMe(
-  deps: Pick<Deps, 'db' | 'passwords' | 'events'>,
+  deps: Pick<Deps, 'db' | 'passwords' | 'events' | 'limits'>,
   actor: Actor,
   patch: UserUpdateInput,
 ): Promise<UserView> {
+  await deps.limits.hit('manage', actor.id)
   const changes: Partial<typeof users.$inferInsert> = {}
   if (patch.email !== undefined) changes.email = patch.email
-  if (patch.username !== undefined) changes.username = patch.username
+  if (patch.username !== undefined) {
+    // Someone who held the name before it was reserved keeps it; nobody else may take it.
+    if (patch.username.toLowerCase() !== actor.username.toLowerCase())
+      assertUsernameNotReserved(patch.username)
+    changes.username = patch.username
+  }
   if (patch.first_name !== undefined) changes.firstName = patch.first_name
   if (patch.last_name !== undefined) changes.lastName = patch.last_name
   if (patch.password !== undefined) {
+    // Counted before bcrypt runs: each attempt costs the server a hash comparison and a hash.
+    await deps.limits.hit('password_change', actor.id)
     if (patch.current_password === undefined) {
       throw new AppError('invalid', 'current_password is required to change the password', [
         { path: 'body.current_password', message: 'is required when password is set' },
@@ -60,23 +69,30 @@ export async function updateMe(
         .set({ ...changes, updatedAt: new Date() })
         .where(eq(users.id, actor.id))
         .returning()
-      // Whoever holds a refresh token from before the change must log in with the new password.
-      if (changes.hashedPassword) await revokeAllRefreshTokens(tx, actor.id)
+      // Whoever holds a token from before the change (this caller too) must log in with the new password.
+      if (changes.hashedPassword) await revokeEverySession(tx, actor.id, new Date())
       return row
     })
     .catch(rethrowUserConflict)
   if (!updated) throw new AppError('unauthenticated', 'Could not validate credentials')
   if (changes.hashedPassword) {
     deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Password changed' })
+  } else if (updated.username !== actor.username) {
+    deps.events.emit({ type: 'account_renamed', userId: actor.id, username: updated.username })
   }
   return toUserView(updated)
 }
 
 /** Deactivates the account: its tokens stop working at once and login answers 403 from then on. */
-export async function deactivateMe(deps: Pick<Deps, 'db' | 'events'>, actor: Actor): Promise<void> {
+export async function deactivateMe(
+  deps: Pick<Deps, 'db' | 'events' | 'limits'>,
+  actor: Actor,
+): Promise<void> {
+  await deps.limits.hit('manage', actor.id)
   await deps.db.transaction(async (tx) => {
-    await tx.update(users).set({ isActive: false, updatedAt: new Date() }).where(eq(users.id, actor.id))
-    await revokeAllRefreshTokens(tx, actor.id)
+    const now = new Date()
+    await tx.update(users).set({ isActive: false, updatedAt: now }).where(eq(users.id, actor.id))
+    await revokeEverySession(tx, actor.id, now)
   })
   deps.events.emit({ type: 'account_signed_out', userId: actor.id, reason: 'Account deactivated' })
 }

@@ -400,6 +400,84 @@ describe('concurrency: AI_CONCURRENCY', () => {
     expect(maxInFlight).toBe(1)
     for (const room of rooms) expect(requestsFor(fake, room.title)).toHaveLength(1)
   })
+
+  test('a reply waiting for the slot counts towards the share: one running, one waiting, the third refused', async () => {
+    const room = await titledRoom(api)
+    const socket = await online(api, room.owner, room.id)
+    fake.mode = { kind: 'hang' }
+    const first = await send(api, room.id, room.member, '@assistant first')
+    await until(() => requestsFor(fake, room.title).length === 1, 'the first question reaches the model')
+    const second = await send(api, room.id, room.member, '@assistant second')
+    const third = await send(api, room.id, room.member, '@assistant third')
+
+    const refusal = await errorFor(socket, third.id)
+    expect(refusal.detail).toMatch(/2 assistant replies running or waiting/)
+    expect(requestsFor(fake, room.title)).toHaveLength(1)
+    // The waiting one runs when the slot frees, and is answered.
+    fake.mode = { kind: 'answer', reply: SHORT_REPLY }
+    socket.send({ type: 'ai_stop', session_id: room.id })
+    expect((await errorFor(socket, first.id)).detail).toMatch(/stopped/i)
+    expect((await replyTo(socket, second.id)).content).toBe(SHORT_REPLY)
+  })
+})
+
+describe('per-user share: one user holds at most 2 replies running or waiting', () => {
+  let fake: FakeOpenAI
+  let api: TestApi
+  beforeAll(async () => {
+    fake = await startFakeOpenAI()
+    // AI_CONCURRENCY 4: slots are free, so only the share can refuse.
+    api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl, AI_CONCURRENCY: '4' } })
+  })
+  afterAll(async () => {
+    await api?.close()
+    await fake?.close()
+  })
+
+  test('five mentions at once by one user: two reach the model, three get ai_error saying so; another user is still answered', async () => {
+    const room = await titledRoom(api)
+    const socket = await online(api, room.owner, room.id)
+    // The member's questions hang at the model; anyone else's are answered.
+    fake.mode = (request) =>
+      request.messages.at(-1)?.content.startsWith(`${room.member.username}:`)
+        ? { kind: 'hang' }
+        : { kind: 'answer', reply: SHORT_REPLY }
+
+    const questions = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => send(api, room.id, room.member, `@assistant question ${n}`)),
+    )
+    const ids = questions.map((q) => q.id as number)
+    const errorsFor = (matches: (f: Frame) => boolean) =>
+      socket.frames.filter((f) => f.type === 'ai_error' && ids.includes(f.reply_to) && matches(f))
+    await until(() => errorsFor(() => true).length === 3, 'three questions are refused')
+    await until(() => requestsFor(fake, room.title).length === 2, 'two questions reach the model')
+    for (const error of errorsFor(() => true)) {
+      expect(error).toEqual(aiError(room.id, error.reply_to))
+      expect(error.detail).toMatch(/2 assistant replies running or waiting/)
+    }
+    const refused = errorsFor(() => true).map((f) => f.reply_to)
+    const started = socket.frames.filter((f) => f.type === 'ai_start' && ids.includes(f.reply_to))
+    expect(started.map((f) => f.reply_to).sort()).toEqual(ids.filter((id) => !refused.includes(id)).sort())
+    await socket.quietFor(QUIET_MS)
+    expect(requestsFor(fake, room.title)).toHaveLength(2)
+
+    // Another user of the same room is answered meanwhile.
+    const other = await send(api, room.id, room.admin, '@assistant my turn')
+    expect((await replyTo(socket, other.id)).content).toBe(SHORT_REPLY)
+    // Every question is stored, the refused ones too.
+    expect((await history(api, room.id, room.owner)).map((m) => [m.role, m.content])).toEqual([
+      ...[...questions].sort((x, y) => x.seq - y.seq).map((q) => ['user', q.content]),
+      ['user', '@assistant my turn'],
+      ['assistant', SHORT_REPLY],
+    ])
+
+    // Once their replies end, the user may ask again.
+    socket.send({ type: 'ai_stop', session_id: room.id })
+    await until(() => errorsFor((f) => /stopped/i.test(f.detail)).length === 2, 'the two replies end')
+    fake.mode = { kind: 'answer', reply: SHORT_REPLY }
+    const again = await send(api, room.id, room.member, '@assistant once more')
+    expect((await replyTo(socket, again.id)).content).toBe(SHORT_REPLY)
+  })
 })
 
 describe('shutdown', () => {

@@ -111,6 +111,38 @@ describe('register', () => {
     expect(error.errors.map((e: { path: string }) => e.path)).toContain(path)
   })
 
+  test.each(['assistant', 'System', 'ADMIN', 'root', 'Moderator', 'inSurge'])(
+    'the reserved username %s is 422 on body.username, and no account is made',
+    async (username) => {
+      const tag = unique()
+      const email = `r${tag}@example.com`
+      const res = await api.post(`${API}/auth/register`, { email, username, password: 'password-123' })
+      expect(res.status).toBe(422)
+      const error = await res.json()
+      expect(error).toMatchObject({
+        code: 'invalid',
+        errors: [{ path: 'body.username', message: expect.any(String) }],
+      })
+      expect(error.detail).toMatch(/reserved/)
+      expect(error.detail).toContain(username)
+      const login = await api.post(`${API}/auth/login`, { email, password: 'password-123' })
+      expect(login.status).toBe(401)
+    },
+  )
+
+  test('names that only contain a reserved one are free: admin_ada, assistant2, root.beer', async () => {
+    for (const name of ['admin_ada', 'assistant2', 'root.beer']) {
+      const tag = unique()
+      const username = `${name}${tag}`.slice(0, 50)
+      const res = await api.post(`${API}/auth/register`, {
+        email: `f${tag}@example.com`,
+        username,
+        password: 'password-123',
+      })
+      expect(res.status).toBe(201)
+    }
+  })
+
   test('a password of exactly 72 bytes is accepted and is the whole password', async () => {
     const tag = unique()
     const password = `${'é'.repeat(35)}xy` // 70 + 2 = 72 bytes

@@ -55,8 +55,13 @@ test('tokens carry typ, sub, iat, exp, jti, iss and aud', () => {
   }
   expect(access.typ).toBe('access')
   expect(refresh.typ).toBe('refresh')
-  expect(Number(access.exp) - Number(access.iat)).toBe(api.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60)
-  expect(Number(refresh.exp) - Number(refresh.iat)).toBe(api.config.REFRESH_TOKEN_EXPIRE_DAYS * 86400)
+  // iat keeps milliseconds (revocation compares it with the instant of a logout-all); exp is whole seconds.
+  expect(Number(access.exp)).toBe(
+    Math.floor(Number(access.iat)) + api.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+  )
+  expect(Number(refresh.exp)).toBe(
+    Math.floor(Number(refresh.iat)) + api.config.REFRESH_TOKEN_EXPIRE_DAYS * 86400,
+  )
 })
 
 describe('refused as access tokens', () => {

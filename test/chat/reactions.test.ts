@@ -374,3 +374,60 @@ describe('concurrent reactions', () => {
     expect(reactionFrames(watcher)).toHaveLength(1)
   })
 })
+
+describe('at most 20 distinct reactions per user per message', () => {
+  const CAP = 20
+  /** `n` different emoji: 😀, 😁, 😂, … */
+  const emojis = (n: number) => Array.from({ length: n }, (_, i) => String.fromCodePoint(0x1f600 + i))
+  const mine = async (roomId: number, messageId: number, user: TestUser) =>
+    (await reactionsOf(roomId, messageId, user)).filter((r) => r.me).map((r) => r.emoji)
+
+  test('the 21st distinct one is 409 naming the limit; the ones already there stay idempotent 204s', async () => {
+    const room = await roomWithRoles(api, 'public')
+    const message = await send(api, room.id, room.owner, 'react a lot')
+    const [first20, [extra = ''] = []] = [emojis(CAP), emojis(CAP + 1).slice(CAP)]
+    for (const emoji of first20) await expectStatus(await put(room.id, message.id, emoji, room.member), 204)
+
+    const refused = await put(room.id, message.id, extra, room.member)
+    expect(refused.status).toBe(409)
+    const body = await refused.json()
+    expect(body).toMatchObject({ code: 'conflict' })
+    expect(body.detail).toContain(String(CAP))
+    for (const emoji of [first20[0] ?? '', first20[CAP - 1] ?? '']) {
+      await expectStatus(await put(room.id, message.id, emoji, room.member), 204)
+    }
+    expect((await mine(room.id, message.id, room.member)).sort()).toEqual([...first20].sort())
+
+    // The cap is per user and per message: someone else, or another message, is not affected.
+    await expectStatus(await put(room.id, message.id, extra, room.admin), 204)
+    const other = await send(api, room.id, room.owner, 'another message')
+    await expectStatus(await put(room.id, other.id, extra, room.member), 204)
+    // Taking one back makes room for another.
+    await expectStatus(await unreact(room.id, message.id, first20[0] ?? '', room.member), 204)
+    await expectStatus(await put(room.id, message.id, extra, room.member), 204)
+    expect(await mine(room.id, message.id, room.member)).toHaveLength(CAP)
+  })
+
+  test('25 distinct reactions PUT at once by one user: exactly 20 stored, the other 5 are 409', async () => {
+    const room = await roomWithRoles(api, 'public')
+    const message = await send(api, room.id, room.owner, 'react all at once')
+    const socket = await online(room.owner, room.id)
+    const results = await Promise.all(
+      emojis(CAP + 5).map((emoji) => put(room.id, message.id, emoji, room.member)),
+    )
+    const statuses = results.map((r) => r.status)
+    expect(statuses.filter((s) => s === 204)).toHaveLength(CAP)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5)
+    const stored = await mine(room.id, message.id, room.member)
+    expect(stored).toHaveLength(CAP)
+    // Exactly the accepted ones, and one frame for each of them.
+    const accepted = emojis(CAP + 5).filter((_, i) => statuses[i] === 204)
+    expect([...stored].sort()).toEqual([...accepted].sort())
+    await socket.quietFor(QUIET_MS)
+    expect(
+      reactionFrames(socket)
+        .map((f) => f.emoji)
+        .sort(),
+    ).toEqual([...accepted].sort())
+  })
+})

@@ -35,6 +35,23 @@ const tablesCreatedBy = (tag: string) =>
     (m) => m[1],
   )
 
+/** The `table.column` pairs a migration's up SQL adds to existing tables. */
+const columnsAddedBy = (tag: string) =>
+  [
+    ...readFileSync(`${MIGRATIONS_FOLDER}/${tag}.sql`, 'utf8').matchAll(
+      /ALTER TABLE "(\w+)" ADD COLUMN "(\w+)"/g,
+    ),
+  ].map((m) => `${m[1]}.${m[2]}`)
+
+const existingColumns = async (handle: DatabaseHandle) =>
+  (
+    await queryRows<{ name: string }>(
+      handle.db,
+      sql`select table_name || '.' || column_name as name from information_schema.columns
+           where table_schema = 'public'`,
+    )
+  ).map((r) => r.name)
+
 const existingTables = async (handle: DatabaseHandle) =>
   (
     await queryRows<{ name: string }>(
@@ -81,9 +98,12 @@ describe('on a fresh database', () => {
     expect(await isFullyMigrated(db.handle.db)).toBe(false)
     // What the newest migration created is gone.
     const created = tablesCreatedBy(NEWEST_TAG ?? '')
-    expect(created.length).toBeGreaterThan(0)
+    const added = columnsAddedBy(NEWEST_TAG ?? '')
+    expect(created.length + added.length).toBeGreaterThan(0)
     const tables = await existingTables(db.handle)
     for (const table of created) expect(tables).not.toContain(table)
+    const columns = await existingColumns(db.handle)
+    for (const column of added) expect(columns).not.toContain(column)
   })
 
   test('up again restores it', async () => {

@@ -35,7 +35,13 @@ export interface TestApi {
   put(path: string, body?: unknown, token?: string): Promise<TestResponse>
   delete(path: string, token?: string): Promise<TestResponse>
   /** Registers a fresh user (unique email and username) and logs them in. */
-  signUp(overrides?: { email?: string; username?: string; password?: string }): Promise<TestUser>
+  signUp(overrides?: {
+    email?: string
+    username?: string
+    password?: string
+    /** Sent as X-Forwarded-For (with TRUST_PROXY set): many users without one address's limits. */
+    address?: string
+  }): Promise<TestUser>
   close(): Promise<void>
 }
 
@@ -119,13 +125,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const email = overrides.email ?? `user-${tag}@example.com`
       const username = overrides.username ?? `user_${tag}`
       const password = overrides.password ?? `password-${tag}`
+      const headers: Record<string, string> = overrides.address
+        ? { 'x-forwarded-for': overrides.address }
+        : {}
       const registered = await request('POST', `${API}/auth/register`, {
         body: { email, username, password },
+        headers,
       })
       if (registered.status !== 201)
         throw new Error(`register failed: ${registered.status} ${await registered.text()}`)
       const user = (await registered.json()) as { id: number }
-      const login = await request('POST', `${API}/auth/login`, { body: { email, password } })
+      const login = await request('POST', `${API}/auth/login`, { body: { email, password }, headers })
       if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`)
       const tokens = (await login.json()) as { access_token: string; refresh_token: string }
       return {

@@ -12,6 +12,17 @@ export type FakeMode =
   | { kind: 'hang' }
   /** Streams `sent`, then cuts the connection without finishing. */
   | { kind: 'break'; sent: string }
+  /**
+   * A model that ignores max_tokens: streams floodText(chars) (5,000,000 by default) in chunks of
+   * `chunkSize` (2) characters, as fast as the connection takes them, and stops as soon as the client
+   * goes away.
+   */
+  | { kind: 'flood'; chars?: number; chunkSize?: number }
+
+/** The text a flood streams: the alphabet over and over, so that any prefix of it is known. */
+export function floodText(length: number): string {
+  return 'abcdefghijklmnopqrstuvwxyz'.repeat(Math.ceil(length / 26)).slice(0, length)
+}
 
 export interface FakeRequest {
   model: string
@@ -31,6 +42,18 @@ export interface FakeOpenAI {
   /** Requests being answered right now. */
   inFlight: number
   close(): Promise<void>
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
@@ -82,6 +105,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       setTimeout(() => res.socket?.destroy(), 20)
       return
     }
+    if (mode.kind === 'flood') {
+      await flood(res, mode, send)
+      return
+    }
     const size = mode.chunkSize ?? 4
     send({ role: 'assistant', content: '' }, null)
     for (let i = 0; i < mode.reply.length; i += size) {
@@ -92,6 +119,26 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     send({}, 'stop')
     res.end('data: [DONE]\n\n')
   })
+  async function flood(
+    res: ServerResponse,
+    mode: Extract<FakeMode, { kind: 'flood' }>,
+    send: (delta: object, finish: string | null) => boolean,
+  ): Promise<void> {
+    const chars = mode.chars ?? 5_000_000
+    const size = mode.chunkSize ?? 2
+    const alphabet = floodText(26 + size)
+    send({ role: 'assistant', content: '' }, null)
+    for (let at = 0; at < chars; at += size) {
+      if (res.destroyed) return
+      const from = at % 26
+      const written = send({ content: alphabet.slice(from, from + Math.min(size, chars - at)) }, null)
+      // As fast as the client reads, not faster: an unread flood would pile up in this process.
+      if (!written) await drainedOrClosed(res)
+    }
+    send({}, 'length')
+    res.end('data: [DONE]\n\n')
+  }
+
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))

@@ -31,7 +31,7 @@ export interface ConnectOptions {
 }
 
 /** Opens /ws; resolves once the connection is open (the server may still close it right after). */
-export async function connect(api: TestApi, options: ConnectOptions): Promise<TestSocket> {
+export async function connect(api: Pick<TestApi, 'url'>, options: ConnectOptions): Promise<TestSocket> {
   const params = new URLSearchParams()
   if (options.token) params.set('token', options.token)
   if (options.ticket) params.set('ticket', options.ticket)

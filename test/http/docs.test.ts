@@ -1,5 +1,7 @@
 // The API documentation: /openapi.json complete and with examples, Swagger UI with a working Authorize, ReDoc with no CDN.
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { registerDocs } from '../../src/http/docs.js'
 import { API, startTestApp, type TestApi } from '../helpers/app.js'
 
 interface MediaType {
@@ -8,6 +10,7 @@ interface MediaType {
   examples?: unknown
 }
 interface Operation {
+  operationId?: string
   requestBody?: { content?: Record<string, MediaType> }
   security?: Record<string, string[]>[]
 }
@@ -96,6 +99,50 @@ describe('GET /openapi.json', () => {
     const names = (security ?? []).flatMap((s) => Object.keys(s))
     expect(names.every((name) => name in spec.components.securitySchemes)).toBe(true)
     expect(names).toContain('bearerAuth')
+  })
+
+  test('every operation has a unique camelCase operationId, the method name in generated clients', () => {
+    const all = operations()
+    // Guards against a document that lost its paths: the checks below would pass on nothing.
+    expect(all.length).toBeGreaterThanOrEqual(32)
+    const invalid = all
+      .filter(([, , op]) => !/^[a-z][A-Za-z0-9]*$/.test(op.operationId ?? ''))
+      .map(([method, path, op]) => `${method.toUpperCase()} ${path}: ${op.operationId}`)
+    expect(invalid).toEqual([])
+    expect(new Set(all.map(([, , op]) => op.operationId)).size).toBe(all.length)
+  })
+
+  test('an operation declares bearer security exactly when it answers 401 without a token', async () => {
+    const publicIds: string[] = []
+    const mismatches: string[] = []
+    for (const [method, path, op] of operations()) {
+      // Any id will do: the token is checked before the parameters and the body are.
+      const url = path.replace(/\{[^}]+\}/g, '1')
+      const res = await api.request(method.toUpperCase(), url, method === 'get' ? {} : { body: {} })
+      const name = op.operationId ?? `${method.toUpperCase()} ${path}`
+      const needsToken = res.status === 401
+      const declared = (op.security ?? []).some((requirement) => 'bearerAuth' in requirement)
+      if (declared !== needsToken) {
+        mismatches.push(`${name}: 401 without a token ${needsToken}, bearerAuth ${declared}`)
+      }
+      if (!needsToken) {
+        publicIds.push(name)
+        expect(op.security ?? [], `${name} is public`).toEqual([])
+      }
+    }
+    expect(mismatches).toEqual([])
+    // A new public operation should be a decision: add it here on purpose.
+    expect(publicIds.sort()).toEqual(
+      ['getHealth', 'getReady', 'getRoot', 'login', 'logout', 'refreshTokens', 'register'].sort(),
+    )
+  })
+
+  test('a documented route without an operationId stops the app at start-up', async () => {
+    const app = Fastify()
+    await registerDocs(app, 'test')
+    expect(() => app.get('/forgotten', { schema: { summary: 'No id' } }, () => 'x')).toThrow(/operationId/)
+    expect(() => app.get('/hidden', { schema: { hide: true } }, () => 'x')).not.toThrow()
+    await app.close()
   })
 
   test('public routes declare no security', () => {

@@ -1,6 +1,7 @@
 // Rate limits as a password-guessing script and a flooding client meet them.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { LIMITS } from '../../src/http/rate-limits.js'
+import { USER_LIMITS } from '../../src/limits.js'
 import { API, startTestApp, type TestApi } from '../helpers/app.js'
 import { roomWithRoles } from '../helpers/chat.js'
 import { connect } from '../helpers/ws.js'
@@ -23,18 +24,12 @@ const wrongLogin = (target: TestApi, email: string) =>
   target.post(`${API}/auth/login`, { email, password: 'not-the-password' })
 
 test('40 wrong logins in a row from one address meet a 429 with Retry-After and a detail', async () => {
-  // The account exists but nobody logged in: the guesser's attempts are the only ones counted.
-  const email = `victim-${Date.now()}@example.com`
-  const registered = await guessed.post(`${API}/auth/register`, {
-    email,
-    username: `victim_${Date.now()}`,
-    password: 'password-123',
-  })
-  expect(registered.status).toBe(201)
+  // Each guess names another account, so the per-account limit (test/auth/login-limits.test.ts) stays
+  // out of it: what stops this guesser is the per-address limit.
   const statuses: number[] = []
   let limited: Awaited<ReturnType<typeof wrongLogin>> | undefined
   for (let i = 0; i < 40; i++) {
-    const res = await wrongLogin(guessed, email)
+    const res = await wrongLogin(guessed, `victim-${i}-${Date.now()}@example.com`)
     statuses.push(res.status)
     if (res.status === 429) limited ??= res
   }
@@ -52,7 +47,7 @@ test('sends are limited per user, over HTTP and the WebSocket together', async (
   const room = await roomWithRoles(api, 'public')
   const url = `${API}/chat/sessions/${room.id}/messages`
   const results = []
-  for (let i = 0; i < LIMITS.send.max; i++)
+  for (let i = 0; i < USER_LIMITS.send.points; i++)
     results.push((await api.post(url, { content: `m${i}` }, room.member.token)).status)
   expect(results.every((s) => s === 201)).toBe(true)
   const over = await api.post(url, { content: 'one too many' }, room.member.token)
@@ -104,8 +99,9 @@ describe.runIf(process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_RED
     let a: TestApi
     let b: TestApi
     beforeAll(async () => {
-      a = await startTestApp({ env: { RATE_LIMITS: 'on' } })
-      b = await startTestApp({ instanceOf: a, env: { RATE_LIMITS: 'on' } })
+      // TRUST_PROXY lets a test sign up from an address of its own, apart from the login-limit test's.
+      a = await startTestApp({ env: { RATE_LIMITS: 'on', TRUST_PROXY: 'true' } })
+      b = await startTestApp({ instanceOf: a, env: { RATE_LIMITS: 'on', TRUST_PROXY: 'true' } })
     })
     afterAll(async () => {
       await b.close()
@@ -113,15 +109,24 @@ describe.runIf(process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_RED
     })
 
     test('enforce one limit: logins spread over both meet a 429 at the shared count', async () => {
-      const user = await a.signUp() // its login counts too: one of the limit's attempts
+      await a.signUp() // its login counts too: one of the limit's attempts
       const statuses: number[] = []
       for (let i = 1; i < LIMITS.login.max; i++) {
-        statuses.push((await wrongLogin(i % 2 ? a : b, user.email)).status)
+        statuses.push((await wrongLogin(i % 2 ? a : b, `nobody-${i}-${Date.now()}@example.com`)).status)
       }
       expect(statuses).toEqual(Array(LIMITS.login.max - 1).fill(401))
-      const over = await wrongLogin(b, user.email)
+      const over = await wrongLogin(b, `nobody-over-${Date.now()}@example.com`)
       expect(over.status).toBe(429)
       expect(over.headers.get('retry-after')).not.toBeNull()
+    })
+
+    test('enforce one per-user limit: searches spread over both meet a 429 at the shared count', async () => {
+      const user = await a.signUp({ address: '198.18.0.1' })
+      for (let i = 0; i < USER_LIMITS.search.points; i++) {
+        expect((await (i % 2 ? a : b).get(`${API}/chat/search?q=x${i}`, user.token)).status).toBe(200)
+      }
+      expect((await a.get(`${API}/chat/search?q=over`, user.token)).status).toBe(429)
+      expect((await b.get(`${API}/chat/search?q=over`, user.token)).status).toBe(429)
     })
   },
 )

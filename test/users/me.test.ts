@@ -76,6 +76,22 @@ describe('PUT /users/me', () => {
     expect(res.status).toBe(200)
   })
 
+  test('renaming to a reserved username, in any case, is 422 on body.username and changes nothing', async () => {
+    const user = await api.signUp()
+    for (const username of ['assistant', 'SYSTEM', 'Admin', 'rOOt', 'moderator', 'Insurge']) {
+      const res = await api.put(`${API}/users/me`, { username, first_name: 'Changed' }, user.token)
+      expect(res.status).toBe(422)
+      const error = await res.json()
+      expect(error).toMatchObject({
+        code: 'invalid',
+        errors: [{ path: 'body.username', message: expect.any(String) }],
+      })
+      expect(error.detail).toMatch(/reserved/)
+    }
+    const me = await (await api.get(`${API}/users/me`, user.token)).json()
+    expect(me).toMatchObject({ username: user.username, first_name: null })
+  })
+
   test('bad input is 422', async () => {
     const user = await api.signUp()
     for (const body of [
