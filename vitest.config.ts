@@ -16,6 +16,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The suite mostly waits on sockets, timers and the database: on a 2-core machine Vitest's default
+    // (cores - 1 = one file at a time) leaves a core idle and doubles the run.
+    maxWorkers: 3,
     projects: databases.map((db) => ({
       extends: true,
       test: { name: db, env: { TEST_DB_KIND: db }, exclude: db === 'pglite' ? [] : DATABASE_FREE },
