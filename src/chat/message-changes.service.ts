@@ -128,13 +128,7 @@ export async function addReaction(
     const [existing] = await tx
       .select({ messageId: messageReactions.messageId })
       .from(messageReactions)
-      .where(
-        and(
-          eq(messageReactions.messageId, messageId),
-          eq(messageReactions.userId, actor.id),
-          eq(messageReactions.emoji, emoji),
-        ),
-      )
+      .where(oneReaction(messageId, actor.id, emoji))
       .limit(1)
     if (existing) return false
     throw new AppError(
@@ -158,16 +152,18 @@ export async function removeReaction(
   await requireMessage(deps, sessionId, messageId, actor.id)
   const [removed] = await deps.db
     .delete(messageReactions)
-    .where(
-      and(
-        eq(messageReactions.messageId, messageId),
-        eq(messageReactions.userId, actor.id),
-        eq(messageReactions.emoji, emoji),
-      ),
-    )
+    .where(oneReaction(messageId, actor.id, emoji))
     .returning({ messageId: messageReactions.messageId })
   if (removed) emitReaction(deps, 'reaction_removed', actor, sessionId, messageId, emoji)
 }
+
+/** The row of one user's `emoji` on one message. */
+const oneReaction = (messageId: number, userId: number, emoji: string) =>
+  and(
+    eq(messageReactions.messageId, messageId),
+    eq(messageReactions.userId, userId),
+    eq(messageReactions.emoji, emoji),
+  )
 
 /** Moves the caller's read marker forward to `seq` (never back); any participant may. */
 export async function markRead(deps: ChatDeps, actor: Actor, sessionId: number, seq: number): Promise<void> {
