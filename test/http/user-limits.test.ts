@@ -164,3 +164,22 @@ test('sends over HTTP and over the WebSocket share one count', async () => {
   expect(await socket.nextOf('error')).toMatchObject({ code: 'rate_limited', client_msg_id: 'b' })
   await socket.close()
 })
+
+describe('with Redis unreachable', () => {
+  let offline: TestApi
+  beforeAll(async () => {
+    // Nothing listens on port 1: every Redis command fails, as in an outage.
+    offline = await startTestApp({ env: { RATE_LIMITS: 'on', REDIS_URL: 'redis://127.0.0.1:1' } })
+  })
+  afterAll(() => offline.close())
+
+  test('per-user limits still hold, counted in the instance’s memory', async () => {
+    const user = await offline.signUp()
+    for (let i = 0; i < USER_LIMITS.search.points; i++) {
+      expect((await offline.get(`${API}/chat/search?q=w${i}`, user.token)).status).toBe(200)
+    }
+    const over = await offline.get(`${API}/chat/search?q=over`, user.token)
+    expect(over.status).toBe(429)
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
