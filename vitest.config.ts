@@ -7,6 +7,7 @@ const DATABASE_FREE = [
   'test/config.test.ts',
   'test/server.test.ts',
   'test/chat/permissions.test.ts',
+  'test/realtime/sequencer.test.ts',
   'test/deploy-files.test.ts',
 ]
 

@@ -118,7 +118,6 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     tokens: createTokens(config),
     events,
     presence: realtime.presence,
-    assistant,
     limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)

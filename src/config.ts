@@ -96,6 +96,11 @@ export function parseConfig(env: RawEnv): Config {
   return config
 }
 
+/** The assistant is on when a provider is configured (an API key, or a base URL for local servers). */
+export function assistantEnabled(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): boolean {
+  return config.OPENAI_API_KEY !== undefined || config.OPENAI_BASE_URL !== undefined
+}
+
 /** Reads `.env` when present (the process environment wins), then parses. */
 export function loadConfig(): Config {
   readDotenv({ quiet: true })

@@ -1,6 +1,5 @@
 // What services need, built once by buildApp and passed down; services never import Fastify.
 import type { Redis } from 'ioredis'
-import type { Assistant } from './ai/assistant.js'
 import type { Passwords } from './auth/passwords.js'
 import type { Tokens } from './auth/tokens.js'
 import type { Presence } from './chat/presence.js'
@@ -21,7 +20,6 @@ export interface Deps {
   /** Changes, emitted after commit; the realtime layer subscribes. */
   events: DomainEvents
   presence: Presence
-  assistant: Assistant
   /** Per-user and per-account limits; every service that writes counts its action here. */
   limits: Limits
 }

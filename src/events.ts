@@ -44,7 +44,13 @@ export type AiEvent =
   | { type: 'ai_delta'; sessionId: number; replyTo: number; delta: string; offset: number }
   | { type: 'ai_failed'; sessionId: number; replyTo: number; detail: string }
 
-export type DomainEvent = ChatEvent | AccountEvent | AiEvent
+/** Signals to a room that are not stored (src/chat/signals.service.ts). */
+export type SignalEvent =
+  | { type: 'typing'; sessionId: number; userId: number; username: string; isTyping: boolean }
+  /** Someone who may send asked the assistant to stop its replies in the room. */
+  | { type: 'ai_stop_requested'; sessionId: number }
+
+export type DomainEvent = ChatEvent | AccountEvent | AiEvent | SignalEvent
 
 export type DomainEventListener = (event: DomainEvent) => void
 

@@ -2,14 +2,10 @@
 // reply to the room as it is written, and stores it as a message. Runs on the instance that stored the
 // triggering message (domain events are local), so exactly one instance answers each message.
 import { eq } from 'drizzle-orm'
-import type { Actor } from '../auth/actor.js'
-import { loadJoinedSession } from '../chat/access.js'
 import type { MessageView } from '../chat/chat.schemas.js'
 import { listMessagesBefore, storeAssistantReply } from '../chat/messages.service.js'
-import { assertCan } from '../chat/permissions.js'
 import { chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
-import { AppError } from '../errors.js'
 import type { DomainEvent } from '../events.js'
 import type { Bus } from '../realtime/bus.js'
 import { buildTurns, mentionsAssistant, systemPrompt } from './prompt.js'
@@ -18,9 +14,6 @@ import type { WindowCounter } from './quota.js'
 import { createReplyText } from './reply-text.js'
 
 export interface Assistant {
-  readonly enabled: boolean
-  /** Stops the replies being generated in the room, on whichever instance: what was written so far is kept. */
-  requestStop(actor: Actor, sessionId: number): Promise<void>
   /** Aborts every generation of this instance without storing anything (shutdown). */
   close(): Promise<void>
 }
@@ -198,6 +191,8 @@ export async function createAssistant({
   })
 
   deps.events.subscribe((event: DomainEvent) => {
+    // A stop asked on any instance reaches the one writing the reply: what was written so far is kept.
+    if (event.type === 'ai_stop_requested') bus.publish(STOP_CHANNEL, String(event.sessionId))
     if (event.type !== 'message_created') return
     considerMessage(event.message).catch((error) => {
       log.error({ err: error, sessionId: event.sessionId }, 'assistant failed')
@@ -206,15 +201,6 @@ export async function createAssistant({
   })
 
   return {
-    enabled: provider !== undefined,
-
-    async requestStop(actor, sessionId) {
-      const { role } = await loadJoinedSession(deps.db, actor, sessionId)
-      assertCan(role, 'send_message')
-      if (!provider) throw new AppError('conflict', 'The assistant is not enabled on this server')
-      bus.publish(STOP_CHANNEL, String(sessionId))
-    },
-
     async close() {
       closed = true
       for (const generation of running) abort(generation, 'shutdown')

@@ -1,6 +1,6 @@
 // The model: any OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama, LM Studio), streamed.
 import OpenAI from 'openai'
-import type { Config } from '../config.js'
+import { assistantEnabled, type Config } from '../config.js'
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant'
@@ -14,7 +14,7 @@ export interface AiProvider {
 
 /** Undefined when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: the assistant is off. */
 export function createProvider(config: Config): AiProvider | undefined {
-  if (config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined) return undefined
+  if (!assistantEnabled(config)) return undefined
   const client = new OpenAI({
     // Local servers (vLLM, Ollama) need no key, but the SDK insists on one.
     apiKey: config.OPENAI_API_KEY ?? 'no-key',

@@ -7,7 +7,7 @@ import { type Actor, authenticate } from '../auth/actor.js'
 import { redeemTicket } from '../auth/tickets.js'
 import { loadJoinedSession } from '../chat/access.js'
 import { sendMessage } from '../chat/messages.service.js'
-import { can } from '../chat/permissions.js'
+import { requestAssistantStop, sendTyping } from '../chat/signals.service.js'
 import type { ParticipantRole } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -205,26 +205,17 @@ function createFrameHandler(
       case 'typing': {
         const subscription = connection.rooms.get(frame.session_id)
         if (!subscription) throw new AppError('forbidden', 'Subscribe to the session before sending typing')
-        if (!can(subscription.role, 'send_message')) {
-          throw new AppError('forbidden', 'Your role in this session cannot send messages')
-        }
-        await deps.limits.hit('typing', actor.id)
-        hub.publishToRoom(
+        await sendTyping(
+          deps,
+          { id: actor.id, username: connection.username },
           frame.session_id,
-          { x: actor.id },
-          {
-            type: 'typing',
-            session_id: frame.session_id,
-            user_id: actor.id,
-            username: connection.username,
-            is_typing: frame.is_typing,
-          },
+          subscription.role,
+          frame.is_typing,
         )
         return
       }
       case 'ai_stop':
-        await deps.limits.hit('manage', actor.id)
-        await deps.assistant.requestStop(actor, frame.session_id)
+        await requestAssistantStop(deps, actor, frame.session_id)
         return
     }
   }

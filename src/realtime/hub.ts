@@ -9,6 +9,7 @@ import { type Bus, roomChannel, userChannel } from './bus.js'
 import { frames } from './frames.js'
 import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
+import { createSequencer, type Sequencer } from './sequencer.js'
 import { decode, encode, type RoutingHeader } from './wire.js'
 
 export interface Connection {
@@ -40,9 +41,8 @@ interface Queued {
 
 interface Room {
   connections: Set<Connection>
-  /** The seq this instance delivers next; later ones wait in `ahead` until the gap closes. */
-  nextSeq: number | null
-  ahead: Map<number, Buffer>
+  /** Chat messages back in seq order: those ahead of a gap wait there until it closes. */
+  sequencer: Sequencer<Buffer>
   gapTimer?: NodeJS.Timeout
   busReady: Promise<void>
 }
@@ -169,21 +169,10 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function sequence(room: Room, sessionId: number, seq: number, data: Buffer): void {
-    room.nextSeq ??= seq
-    if (seq < room.nextSeq) return
-    if (seq > room.nextSeq) {
-      room.ahead.set(seq, data)
-      scheduleGapFill(room, sessionId)
-      return
-    }
-    deliverMessage(room, sessionId, seq, data)
-    room.nextSeq = seq + 1
-    for (let next = room.ahead.get(room.nextSeq); next; next = room.ahead.get(room.nextSeq)) {
-      room.ahead.delete(room.nextSeq)
-      deliverMessage(room, sessionId, room.nextSeq, next)
-      room.nextSeq += 1
-    }
-    if (room.ahead.size === 0 && room.gapTimer) {
+    for (const ready of room.sequencer.accept(seq, data))
+      deliverMessage(room, sessionId, ready.seq, ready.item)
+    if (room.sequencer.missing()) scheduleGapFill(room, sessionId)
+    else if (room.gapTimer) {
       clearTimeout(room.gapTimer)
       room.gapTimer = undefined
     }
@@ -194,9 +183,10 @@ export function createHub(options: HubOptions): Hub {
     if (room.gapTimer) return
     room.gapTimer = setTimeout(async () => {
       room.gapTimer = undefined
-      if (rooms.get(sessionId) !== room || room.nextSeq === null || room.ahead.size === 0) return
-      await fillFromDatabase(room, sessionId, Math.min(...room.ahead.keys()))
-      if (room.ahead.size > 0) scheduleGapFill(room, sessionId)
+      const gap = room.sequencer.missing()
+      if (rooms.get(sessionId) !== room || !gap) return
+      await fillFromDatabase(room, sessionId, gap.to + 1)
+      if (room.sequencer.missing()) scheduleGapFill(room, sessionId)
     }, options.gapWaitMs)
   }
 
@@ -211,8 +201,9 @@ export function createHub(options: HubOptions): Hub {
   ): Promise<void> {
     try {
       for (;;) {
-        if (rooms.get(sessionId) !== room || room.nextSeq === null) return
-        const from = room.nextSeq - 1
+        const next = room.sequencer.next
+        if (rooms.get(sessionId) !== room || next === null) return
+        const from = next - 1
         const page = await options.loadMessagesAfter(
           sessionId,
           from,
@@ -296,8 +287,7 @@ export function createHub(options: HubOptions): Hub {
     if (!room) {
       room = {
         connections: new Set(),
-        nextSeq: null,
-        ahead: new Map(),
+        sequencer: createSequencer<Buffer>(),
         busReady: bus.subscribe(roomChannel(sessionId), (payload) => onRoomPayload(sessionId, payload)),
       }
       rooms.set(sessionId, room)
@@ -313,6 +303,7 @@ export function createHub(options: HubOptions): Hub {
     if (room.connections.size === 0) {
       rooms.delete(sessionId)
       if (room.gapTimer) clearTimeout(room.gapTimer)
+      room.sequencer.reset()
       await bus.unsubscribe(roomChannel(sessionId))
     }
     const stillHere = [...room.connections].some((c) => c.userId === connection.userId)
@@ -380,7 +371,7 @@ export function createHub(options: HubOptions): Hub {
       room.connections.add(connection)
       await room.busReady
       const lastSeq = await readLastSeq()
-      room.nextSeq ??= lastSeq + 1
+      room.sequencer.start(lastSeq + 1)
       if (!existing && firstOfUser && (await presence.enter(sessionId, connection.userId))) {
         publishPresence(sessionId, connection, 'online')
       }
@@ -391,7 +382,7 @@ export function createHub(options: HubOptions): Hub {
 
     async replay(connection, sessionId, afterSeq) {
       // An after_seq beyond the room's newest message must not hide the messages that come next.
-      const newest = (rooms.get(sessionId)?.nextSeq ?? afterSeq + 1) - 1
+      const newest = (rooms.get(sessionId)?.sequencer.next ?? afterSeq + 1) - 1
       let cursor = Math.min(afterSeq, newest)
       for (;;) {
         if (!connection.rooms.has(sessionId)) return

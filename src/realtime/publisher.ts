@@ -164,6 +164,23 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
     case 'account_signed_out':
       hub.publishToUser(event.userId, { close: event.reason })
       return
+    case 'typing':
+      // To the other participants only: the sender's own sockets skip it.
+      hub.publishToRoom(
+        event.sessionId,
+        { x: event.userId },
+        {
+          type: 'typing',
+          session_id: event.sessionId,
+          user_id: event.userId,
+          username: event.username,
+          is_typing: event.isTyping,
+        },
+      )
+      return
+    case 'ai_stop_requested':
+      // The assistant acts on it; nothing goes to sockets.
+      return
     case 'account_renamed':
       hub.publishToUser(event.userId, { name: event.username })
       return
