@@ -1,43 +1,20 @@
-// The sockets of this instance and the rooms they follow. Room frames come from the bus (published by
-// whichever instance stored the change), are put back in seq order, and each is sent as the same bytes
-// to every socket. A socket that subscribes with after_seq gets the stored messages it missed first,
-// while live frames wait, so it sees every message once and in order.
-import type { WebSocket } from 'ws'
+// The rooms this instance's sockets follow. Room frames come from the bus (published by whichever
+// instance stored the change), are put back in seq order (sequencer.ts), and each is sent as the same
+// bytes to every socket (connections.ts). A socket that subscribes with after_seq gets the stored
+// messages it missed first, while live frames wait, so it sees every message once and in order.
+// Subscriptions, replay, gap fill, bus channels and presence stay together here: they share each
+// room's state and its order of events, which is what the no-gap, no-duplicate guarantee rests on.
 import type { MessageView } from '../chat/chat.schemas.js'
 import type { ParticipantRole } from '../db/schema.js'
 import { type Bus, roomChannel, userChannel } from './bus.js'
+import { type Connection, createConnections, type Queued, type Subscription } from './connections.js'
 import { frames } from './frames.js'
 import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
 import { createSequencer, type Sequencer } from './sequencer.js'
 import { decode, encode, type RoutingHeader } from './wire.js'
 
-export interface Connection {
-  readonly id: number
-  readonly userId: number
-  /** Kept current by rename events on the user's channel: typing and presence frames carry it. */
-  username: string
-  readonly socket: WebSocket
-  /** The rooms this socket follows. */
-  readonly rooms: Map<number, Subscription>
-  /** Cleared by each heartbeat, set by the pong: a socket that stays cleared is dead. */
-  alive: boolean
-}
-
-interface Subscription {
-  role: ParticipantRole
-  /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
-  lastSeq: number
-  /** While stored history is being replayed, live frames wait here (bounded: see `hold`). */
-  waiting: Queued[] | null
-  /** The bytes of the frames in `waiting`. */
-  waitingBytes: number
-}
-
-interface Queued {
-  data: Buffer
-  seq?: number
-}
+export type { Connection } from './connections.js'
 
 interface Room {
   connections: Set<Connection>
@@ -97,30 +74,14 @@ export interface Hub {
 }
 
 const REPLAY_PAGE = 200
-const DRAIN_POLL_MS = 10
-const DRAIN_TIMEOUT_MS = 30_000
 /** Live frames one socket may have waiting behind its replay; in bytes the bound is maxBufferedBytes. */
 const MAX_WAITING_FRAMES = 1024
 
 export function createHub(options: HubOptions): Hub {
   const { bus, presence, log } = options
-  const connections = new Set<Connection>()
+  const sockets = createConnections(log, options.maxBufferedBytes)
+  const { write, writePaced } = sockets
   const rooms = new Map<number, Room>()
-  const byUser = new Map<number, Set<Connection>>()
-  let deliveredCount = 0
-
-  function write(connection: Connection, data: Buffer): void {
-    const { socket } = connection
-    if (socket.readyState !== socket.OPEN) return
-    if (socket.bufferedAmount > options.maxBufferedBytes) {
-      // A reader this slow would make the room hold its frames in memory without bound: drop it.
-      log.warn({ userId: connection.userId, buffered: socket.bufferedAmount }, 'dropping a slow websocket')
-      socket.terminate()
-      return
-    }
-    socket.send(data, { binary: false })
-    deliveredCount += 1
-  }
 
   function sendTo(connection: Connection, frame: object): void {
     write(connection, Buffer.from(JSON.stringify(frame)))
@@ -224,27 +185,6 @@ export function createHub(options: HubOptions): Hub {
     for (const [sessionId, room] of rooms) void fillFromDatabase(room, sessionId)
   })
 
-  /**
-   * Writes a replayed frame, waiting while the socket's buffer is half full: a replay is the server's
-   * own burst and must not get its reader dropped as slow. A reader that does not drain within
-   * DRAIN_TIMEOUT_MS is dropped all the same. Returns false when the socket is gone.
-   */
-  async function writePaced(connection: Connection, data: Buffer): Promise<boolean> {
-    const { socket } = connection
-    for (let waited = 0; socket.bufferedAmount > options.maxBufferedBytes / 2; waited += DRAIN_POLL_MS) {
-      if (socket.readyState !== socket.OPEN) return false
-      if (waited >= DRAIN_TIMEOUT_MS) {
-        log.warn({ userId: connection.userId }, 'dropping a websocket that does not read its replay')
-        socket.terminate()
-        return false
-      }
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
-    }
-    if (socket.readyState !== socket.OPEN) return false
-    write(connection, data)
-    return true
-  }
-
   function onRoomPayload(sessionId: number, payload: string): void {
     const room = rooms.get(sessionId)
     if (!room) return
@@ -276,7 +216,7 @@ export function createHub(options: HubOptions): Hub {
 
   function onUserPayload(userId: number, payload: string): void {
     const { header } = decode(payload)
-    for (const connection of byUser.get(userId) ?? []) {
+    for (const connection of sockets.ofUser(userId)) {
       if (header.name !== undefined) connection.username = header.name
       if (header.close !== undefined) connection.socket.close(1008, header.close)
     }
@@ -329,27 +269,19 @@ export function createHub(options: HubOptions): Hub {
   }
 
   async function unregister(connection: Connection): Promise<void> {
-    if (!connections.delete(connection)) return
+    const removed = sockets.remove(connection)
+    if (!removed) return
     for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
-    const mine = byUser.get(connection.userId)
-    mine?.delete(connection)
-    if (mine?.size === 0) {
-      byUser.delete(connection.userId)
-      await bus.unsubscribe(userChannel(connection.userId))
-    }
+    if (removed === 'last') await bus.unsubscribe(userChannel(connection.userId))
   }
 
   return {
-    connections,
-    delivered: () => deliveredCount,
+    connections: sockets.all,
+    delivered: sockets.delivered,
     inbound: createInboundTally(),
 
     async register(connection) {
-      connections.add(connection)
-      const mine = byUser.get(connection.userId) ?? new Set()
-      mine.add(connection)
-      if (mine.size === 1) {
-        byUser.set(connection.userId, mine)
+      if (sockets.add(connection)) {
         await bus.subscribe(userChannel(connection.userId), (payload) =>
           onUserPayload(connection.userId, payload),
         )
@@ -376,7 +308,7 @@ export function createHub(options: HubOptions): Hub {
         publishPresence(sessionId, connection, 'online')
       }
       // The socket went away while this ran: its unregister has already been and gone, so leave here.
-      if (!connections.has(connection)) await leaveRoom(connection, sessionId, true)
+      if (!sockets.all.has(connection)) await leaveRoom(connection, sessionId, true)
       return lastSeq
     },
 
@@ -424,19 +356,10 @@ export function createHub(options: HubOptions): Hub {
 
     onlineUsers: (sessionId) => presence.online(sessionId),
 
-    heartbeat() {
-      for (const connection of connections) {
-        if (!connection.alive) {
-          connection.socket.terminate()
-          continue
-        }
-        connection.alive = false
-        connection.socket.ping()
-      }
-    },
+    heartbeat: sockets.heartbeat,
 
     async closeAll(code, reason) {
-      const all = [...connections]
+      const all = [...sockets.all]
       for (const connection of all) connection.socket.close(code, reason)
       // Now, not when each client acknowledges the close: presence must be cleared while Redis is still open.
       await Promise.all(all.map(unregister))

@@ -1,0 +1,131 @@
+// The sockets of this instance and how bytes reach them: one write that drops a reader too slow for
+// its rooms, a paced write for the server's own bursts (replays), and the heartbeat.
+import type { WebSocket } from 'ws'
+import type { ParticipantRole } from '../db/schema.js'
+
+export interface Connection {
+  readonly id: number
+  readonly userId: number
+  /** Kept current by rename events on the user's channel: typing and presence frames carry it. */
+  username: string
+  readonly socket: WebSocket
+  /** The rooms this socket follows. */
+  readonly rooms: Map<number, Subscription>
+  /** Cleared by each heartbeat, set by the pong: a socket that stays cleared is dead. */
+  alive: boolean
+}
+
+export interface Subscription {
+  role: ParticipantRole
+  /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
+  lastSeq: number
+  /** While stored history is being replayed, live frames wait here (bounded: see the hub's `hold`). */
+  waiting: Queued[] | null
+  /** The bytes of the frames in `waiting`. */
+  waitingBytes: number
+}
+
+export interface Queued {
+  data: Buffer
+  seq?: number
+}
+
+export interface ConnectionLog {
+  warn(obj: object, msg: string): void
+}
+
+export interface Connections {
+  readonly all: ReadonlySet<Connection>
+  /** Frames written to sockets since start (for metrics; one integer, no cost on the fan-out path). */
+  delivered(): number
+  /** Adds a socket; true when it is its user's first on this instance. */
+  add(connection: Connection): boolean
+  /** Forgets a socket; false when it was not known, 'last' when it was its user's last. */
+  remove(connection: Connection): boolean | 'last'
+  ofUser(userId: number): Iterable<Connection>
+  /** Sends the bytes unless the socket is gone; drops a socket whose unsent data passed the bound. */
+  write(connection: Connection, data: Buffer): void
+  /**
+   * Writes a frame of the server's own burst (a replay), waiting while the socket's buffer is half
+   * full, so that its reader is not dropped as slow; one that does not drain within the drain timeout
+   * is dropped all the same. Resolves false when the socket is gone.
+   */
+  writePaced(connection: Connection, data: Buffer): Promise<boolean>
+  /** One heartbeat round: terminate sockets that did not answer the last ping, ping the rest. */
+  heartbeat(): void
+}
+
+const DRAIN_POLL_MS = 10
+const DRAIN_TIMEOUT_MS = 30_000
+
+export function createConnections(log: ConnectionLog, maxBufferedBytes: number): Connections {
+  const all = new Set<Connection>()
+  const byUser = new Map<number, Set<Connection>>()
+  let deliveredCount = 0
+
+  function write(connection: Connection, data: Buffer): void {
+    const { socket } = connection
+    if (socket.readyState !== socket.OPEN) return
+    if (socket.bufferedAmount > maxBufferedBytes) {
+      // A reader this slow would make the room hold its frames in memory without bound: drop it.
+      log.warn({ userId: connection.userId, buffered: socket.bufferedAmount }, 'dropping a slow websocket')
+      socket.terminate()
+      return
+    }
+    socket.send(data, { binary: false })
+    deliveredCount += 1
+  }
+
+  return {
+    all,
+    delivered: () => deliveredCount,
+
+    add(connection) {
+      all.add(connection)
+      const mine = byUser.get(connection.userId) ?? new Set()
+      mine.add(connection)
+      byUser.set(connection.userId, mine)
+      return mine.size === 1
+    },
+
+    remove(connection) {
+      if (!all.delete(connection)) return false
+      const mine = byUser.get(connection.userId)
+      mine?.delete(connection)
+      if (mine?.size !== 0) return true
+      byUser.delete(connection.userId)
+      return 'last'
+    },
+
+    ofUser: (userId) => byUser.get(userId) ?? [],
+
+    write,
+
+    async writePaced(connection, data) {
+      const { socket } = connection
+      for (let waited = 0; socket.bufferedAmount > maxBufferedBytes / 2; waited += DRAIN_POLL_MS) {
+        if (socket.readyState !== socket.OPEN) return false
+        if (waited >= DRAIN_TIMEOUT_MS) {
+          log.warn({ userId: connection.userId }, 'dropping a websocket that does not read its replay')
+          socket.terminate()
+          return false
+        }
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
+      }
+      if (socket.readyState !== socket.OPEN) return false
+      write(connection, data)
+      return true
+    },
+
+    heartbeat() {
+      for (const connection of all) {
+        if (!connection.alive) {
+          connection.socket.terminate()
+          continue
+        }
+        connection.alive = false
+        connection.socket.ping()
+      }
+    },
+  }
+}
