@@ -39,7 +39,8 @@ export type UserAction = keyof typeof USER_LIMITS
 export const LOGIN_LIMITS = {
   perAddress: { points: 5, seconds: 15 * 60 },
   perAccount: { points: 20, seconds: 15 * 60 },
-  knownAddressDays: 30,
+  /** At most 24 days: the in-memory store keeps each key with a timer, and Node's timers stop at 2^31 ms. */
+  knownAddressDays: 14,
 } as const
 
 export interface Limits {
