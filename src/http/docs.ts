@@ -1,9 +1,11 @@
-// API documentation from the route schemas: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (no CDN).
+// API documentation from the schemas: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (no CDN), and
+// /asyncapi.json for the WebSocket frames.
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { buildAsyncApiDocument } from '../realtime/asyncapi.js'
 
 const REDOC_CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
 const LOCAL_LOGO = '/redoc/logo.svg'
@@ -67,6 +69,8 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } })
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  const asyncApi = buildAsyncApiDocument(version)
+  app.get('/asyncapi.json', { schema: { hide: true } }, () => asyncApi)
   app.get('/redoc', { schema: { hide: true } }, (_req, reply) => reply.type('text/html').send(REDOC_PAGE))
   app.get('/redoc/logo.svg', { schema: { hide: true } }, (_req, reply) =>
     reply.type('image/svg+xml').send(LOGO_SVG),

@@ -1,32 +1,11 @@
-// The WebSocket contract: client frames (validated) and the server frames built from domain events.
-import Type, { type Static, type TSchema } from 'typebox'
+// Reading client frames (validated against protocol.ts) and building the server frames every sender shares.
+import type { TSchema } from 'typebox'
 import Compile from 'typebox/compile'
 import type { MessageView } from '../chat/chat.schemas.js'
 import { containsNul, nestsTooDeep, TOO_DEEP } from '../http/json.js'
+import { type ClientFrame, type ClientFrameType, clientFrames, type ServerFrameOf } from './protocol.js'
 
-const SessionId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 })
-const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
-
-const clientFrames = {
-  chat_message: Type.Object({
-    type: Type.Literal('chat_message'),
-    session_id: SessionId,
-    content: Type.String({ minLength: 1, maxLength: 10_000, pattern: '\\S' }),
-    client_msg_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  }),
-  typing: Type.Object({ type: Type.Literal('typing'), session_id: SessionId, is_typing: Type.Boolean() }),
-  subscribe: Type.Object({
-    type: Type.Literal('subscribe'),
-    session_id: SessionId,
-    after_seq: Type.Optional(Seq),
-  }),
-  unsubscribe: Type.Object({ type: Type.Literal('unsubscribe'), session_id: SessionId }),
-  ai_stop: Type.Object({ type: Type.Literal('ai_stop'), session_id: SessionId }),
-  ping: Type.Object({ type: Type.Literal('ping') }),
-} satisfies Record<string, TSchema>
-
-export type ClientFrameType = keyof typeof clientFrames
-export type ClientFrame = { [K in ClientFrameType]: Static<(typeof clientFrames)[K]> }[ClientFrameType]
+export type { ClientFrame } from './protocol.js'
 
 const validators = Object.fromEntries(
   Object.entries(clientFrames).map(([type, schema]) => [type, Compile(schema as TSchema)]),
@@ -103,18 +82,44 @@ function withPythonDefaults(frame: Record<string, unknown>, defaultSessionId: nu
 
 const now = () => new Date().toISOString()
 
+/** The error frame's optional fields: those of the client frame that failed, when it had them. */
+type ErrorContext = Partial<Pick<ServerFrameOf<'error'>, 'session_id' | 'client_msg_id'>>
+
 export const frames = {
-  system(sessionId: number | null, content: string) {
+  system(sessionId: number | null, content: string): ServerFrameOf<'system_message'> {
     return { type: 'system_message', content, session_id: sessionId, timestamp: now() }
   },
   /** The Message fields at top level, so `msg.username` and `msg.content` work as in the seed's example. */
-  chatMessage(message: MessageView) {
+  chatMessage(message: MessageView): ServerFrameOf<'chat_message'> {
     return { type: 'chat_message', ...message, timestamp: message.created_at }
   },
-  error(code: string, detail: string, extra: Record<string, unknown> = {}) {
-    return { type: 'error', code, detail, ...extra }
+  /** Shared by every socket: whose reaction is whose comes from the reaction frames, not `me`. */
+  messageUpdated(message: MessageView): ServerFrameOf<'message_updated'> {
+    return {
+      ...frames.chatMessage({ ...message, reactions: message.reactions.map((r) => ({ ...r, me: false })) }),
+      type: 'message_updated',
+    }
   },
-  pong() {
+  ack(message: MessageView): ServerFrameOf<'ack'> {
+    return {
+      type: 'ack',
+      session_id: message.session_id,
+      client_msg_id: message.client_msg_id,
+      id: message.id,
+      seq: message.seq,
+    }
+  },
+  presence(
+    sessionId: number,
+    user: { id: number; username: string },
+    status: ServerFrameOf<'presence'>['status'],
+  ): ServerFrameOf<'presence'> {
+    return { type: 'presence', session_id: sessionId, user_id: user.id, username: user.username, status }
+  },
+  error(code: string, detail: string, context: ErrorContext = {}): ServerFrameOf<'error'> {
+    return { type: 'error', code, detail, ...context }
+  },
+  pong(): ServerFrameOf<'pong'> {
     return { type: 'pong', content: 'pong', timestamp: now() }
   },
 }

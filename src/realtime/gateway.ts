@@ -182,13 +182,7 @@ function createFrameHandler(
           content: frame.content,
           client_msg_id: frame.client_msg_id,
         })
-        hub.sendTo(connection, {
-          type: 'ack',
-          session_id: message.session_id,
-          client_msg_id: message.client_msg_id,
-          id: message.id,
-          seq: message.seq,
-        })
+        hub.sendTo(connection, frames.ack(message))
         return
       }
       case 'subscribe':

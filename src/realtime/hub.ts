@@ -257,13 +257,7 @@ export function createHub(options: HubOptions): Hub {
       roomChannel(sessionId),
       encode(
         {},
-        {
-          type: 'presence',
-          session_id: sessionId,
-          user_id: connection.userId,
-          username: connection.username,
-          status,
-        },
+        frames.presence(sessionId, { id: connection.userId, username: connection.username }, status),
       ),
     )
   }

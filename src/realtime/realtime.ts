@@ -8,6 +8,7 @@ import { listMessagesAfter } from '../chat/messages.service.js'
 import type { Config } from '../config.js'
 import { users } from '../db/schema.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
+import { frames } from './frames.js'
 import { registerGateway } from './gateway.js'
 import { createHub, type Hub } from './hub.js'
 import {
@@ -122,6 +123,6 @@ async function announceOffline(app: FastifyInstance, hub: Hub, sessionId: number
   hub.publishToRoom(
     sessionId,
     {},
-    { type: 'presence', session_id: sessionId, user_id: userId, username: user.username, status: 'offline' },
+    frames.presence(sessionId, { id: userId, username: user.username }, 'offline'),
   )
 }
