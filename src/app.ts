@@ -68,6 +68,9 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     // Paths like /api/v1/users/me/ answer like /api/v1/users/me.
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
+    // Fastify's default (10 s per plugin) is short on a loaded 2-core machine starting several apps at
+    // once; a plugin that really hangs still stops start-up.
+    pluginTimeout: 60_000,
     clientErrorHandler,
     // Bodies are validated without type coercion, query strings and path parameters with it.
     schemaController: { compilersFactory: { buildValidator: buildRequestValidator } },

@@ -3,11 +3,16 @@
 // streaming server on loopback (test/helpers/fake-openai.ts).
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { SessionType } from '../../src/db/schema.js'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, ROLES, roomWithRoles, send } from '../helpers/chat.js'
-import { type FakeMode, type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../helpers/fake-openai.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { createRoom, ROLES, roomWithRoles, send, titledRoom } from '../helpers/chat.js'
+import {
+  type FakeMode,
+  type FakeOpenAI,
+  type FakeRequest,
+  requestsFor,
+  startFakeOpenAI,
+} from '../helpers/fake-openai.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 /** Only failures wait this long. */
 const WAIT_MS = 10_000
@@ -27,34 +32,17 @@ afterAll(async () => {
   await fake?.close()
 })
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
+afterEach(() => {
   fake.mode = defaultMode
 })
+const sockets = socketsClosedAfterEach(() => api)
 
 const tag = () => randomBytes(4).toString('hex')
 const roomPath = (id: number, rest = '') => `${API}/chat/sessions/${id}${rest}`
 
 /** Follows the room on a socket of `target` and waits for the greeting: from then on it receives the room's frames. */
-async function online(target: TestApi, user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(target, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
-}
-
-/** A room with one user per role and a title no other room has, so the model's requests can be told apart. */
-async function titledRoom(target: TestApi, type: SessionType = 'public') {
-  const room = await roomWithRoles(target, type)
-  const title = `Room ${tag()}`
-  const res = await target.put(roomPath(room.id), { title }, room.owner.token)
-  expect(res.status).toBe(200)
-  return { ...room, title }
-}
-
-/** The requests the model received for the room titled `title` (the default system prompt names the room). */
-const requestsFor = (title: string) => fake.requests.filter((r) => r.messages[0]?.content.includes(title))
+const online = (target: TestApi, user: TestUser, roomId: number) =>
+  sockets.online(user, roomId, { api: target })
 
 const replyTo = (socket: TestSocket, messageId: number) =>
   socket.next((f) => f.type === 'chat_message' && f.role === 'assistant' && f.reply_to === messageId, WAIT_MS)
@@ -88,11 +76,11 @@ async function expectNoAnswer(
   user: TestUser,
   content: string,
 ) {
-  const before = requestsFor(room.title).length
+  const before = requestsFor(fake, room.title).length
   const message = await send(api, room.id, user, content)
   const later = await socket.quietFor(QUIET_MS)
   expect(later.filter((f) => String(f.type).startsWith('ai_') || f.role === 'assistant')).toEqual([])
-  expect(requestsFor(room.title)).toHaveLength(before)
+  expect(requestsFor(fake, room.title)).toHaveLength(before)
   return message
 }
 
@@ -107,7 +95,7 @@ describe('when it answers', () => {
     expect(first.reply.content).toBe(`You said: ${room.owner.username}: good morning`)
 
     await socket.quietFor(QUIET_MS)
-    const requests = requestsFor(room.title)
+    const requests = requestsFor(fake, room.title)
     expect(requests.map((r) => r.messages.at(-1)?.content)).toEqual([
       `${room.owner.username}: good morning`,
       `${room.owner.username}: what should I do today`,
@@ -132,7 +120,7 @@ describe('when it answers', () => {
       await expectNoAnswer(socket, room, room.member, 'a plain message, no one called')
       const { message, reply } = await ask(api, socket, room.id, room.member, '@assistant are you there?')
       expect(reply.reply_to).toBe(message.id)
-      expect(requestsFor(room.title)).toHaveLength(1)
+      expect(requestsFor(fake, room.title)).toHaveLength(1)
     },
   )
 
@@ -149,12 +137,12 @@ describe('when it answers', () => {
     ]
     for (const content of triggers) {
       const { message } = await ask(api, socket, room.id, room.member, content)
-      expect(requestsFor(room.title).at(-1)?.messages.at(-1)?.content).toBe(
+      expect(requestsFor(fake, room.title).at(-1)?.messages.at(-1)?.content).toBe(
         `${room.member.username}: ${content}`,
       )
       expect(message.content).toBe(content)
     }
-    expect(requestsFor(room.title)).toHaveLength(triggers.length)
+    expect(requestsFor(fake, room.title)).toHaveLength(triggers.length)
 
     const notMentions = [
       'write to email@assistant.com',
@@ -168,7 +156,7 @@ describe('when it answers', () => {
     // One real mention after them: once it is answered, any reply to the others would have been asked for.
     const sentinel = await ask(api, socket, room.id, room.member, 'last one, @assistant')
     await socket.quietFor(QUIET_MS)
-    const asked = requestsFor(room.title).slice(triggers.length)
+    const asked = requestsFor(fake, room.title).slice(triggers.length)
     expect(asked.map((r) => r.messages.at(-1)?.content)).toEqual([
       `${room.member.username}: last one, @assistant`,
     ])
@@ -209,7 +197,7 @@ describe('when it answers', () => {
     await expectNoAnswer(socket, room, room.member, 'plain, in mention mode again')
     await ask(api, socket, room.id, room.member, '@assistant in mention mode again')
 
-    expect(requestsFor(room.title).map((r) => r.messages.at(-1)?.content)).toEqual([
+    expect(requestsFor(fake, room.title).map((r) => r.messages.at(-1)?.content)).toEqual([
       `${room.member.username}: plain, in always mode`,
       `${room.member.username}: @assistant in mention mode again`,
     ])
@@ -234,7 +222,7 @@ describe('when it answers', () => {
     }
     expect(viaWs.seq).toBe(ack.seq + 1)
     expect(Object.keys(viaWs).sort()).toEqual(Object.keys(viaHttp.reply).sort())
-    expect(requestsFor(room.title).map((r) => r.messages.at(-1)?.content)).toEqual([
+    expect(requestsFor(fake, room.title).map((r) => r.messages.at(-1)?.content)).toEqual([
       `${room.member.username}: @assistant over ws`,
       `${room.member.username}: @assistant over http`,
     ])
@@ -257,7 +245,7 @@ describe('one reply per message', () => {
     expect(await socket.nextOf('ack')).toMatchObject({ id: message.id })
 
     await socket.quietFor(QUIET_MS)
-    expect(requestsFor(room.title)).toHaveLength(1)
+    expect(requestsFor(fake, room.title)).toHaveLength(1)
     expect((await history(api, room.id, room.owner)).map((m) => m.role)).toEqual(['user', 'assistant'])
   })
 })
@@ -330,12 +318,11 @@ describe('streaming and storing the reply', () => {
     expect((await sessionOf(api, room.id, room.viewer)).message_count).toBe(2)
     expect(await history(api, room.id, room.viewer, `?after_seq=${message.seq}`)).toEqual([stored])
 
-    const resumed = await connect(api, {
+    const resumed = await sockets.open({
       token: room.viewer.token,
       sessionId: room.id,
       afterSeq: message.seq,
     })
-    opened.push(resumed)
     const replayed = await resumed.nextOf('chat_message', room.id)
     expect(replayed).toMatchObject(stored)
   })
@@ -356,7 +343,7 @@ describe('what the model reads', () => {
     fake.mode = { kind: 'answer', reply: 'Noted.' }
     await ask(api, socket, room.id, room.owner, '@assistant and now?')
 
-    const [firstRequest, request] = requestsFor(room.title)
+    const [firstRequest, request] = requestsFor(fake, room.title)
     expect(firstRequest?.messages).toEqual([
       { role: 'system', content: expect.stringContaining(room.title) },
       { role: 'user', content: `${room.owner.username}: @assistant hello` },
@@ -393,7 +380,7 @@ describe('what the model reads', () => {
       return request?.messages[0]?.content ?? ''
     }
     const hostileSystem = systemOf(fake.requests.find((r) => r.messages[0]?.content.includes(marker)))
-    const ordinarySystem = systemOf(requestsFor(ordinary.title)[0])
+    const ordinarySystem = systemOf(requestsFor(fake, ordinary.title)[0])
     // JSON-encoded, with < and > escaped too, so that the title cannot close its data part.
     const encoded = JSON.stringify(title).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e')
     const dataPart = (encodedTitle: string) => `\n\n<room_title>\n${encodedTitle}\n</room_title>`
@@ -414,7 +401,7 @@ describe('what the model reads', () => {
     await send(api, room.id, room.admin, 'hi all')
     await ask(api, socket, room.id, room.member, '@assistant say hi')
 
-    const [request] = requestsFor(room.title)
+    const [request] = requestsFor(fake, room.title)
     expect(request).toBeDefined()
     const { authorization: _authorization, ...body } = request as FakeRequest
     const sent = JSON.stringify(body)

@@ -1,18 +1,16 @@
 // When the assistant cannot answer, or is told to stop (DESIGN.md section 6): provider errors, broken streams
 // and timeouts end in ai_error with nothing half-written stored; ai_stop keeps what was written; per-user
 // quota and per-instance concurrency bound the cost; shutdown does not wait for the model.
-import { randomBytes } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { connectDatabase, type DatabaseHandle, queryRows } from '../../src/db/connect.js'
 import { migrateUp } from '../../src/db/migrate.js'
-import type { SessionType } from '../../src/db/schema.js'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { roomWithRoles, send } from '../helpers/chat.js'
+import { send, titledRoom } from '../helpers/chat.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type FakeOpenAI, requestsFor, startFakeOpenAI } from '../helpers/fake-openai.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 /** Only failures wait this long. */
 const WAIT_MS = 10_000
@@ -22,33 +20,11 @@ const QUIET_MS = 500
 const LONG_REPLY = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ')
 const SHORT_REPLY = 'A short and complete answer, streamed slowly.'
 
-const tag = () => randomBytes(4).toString('hex')
 const roomPath = (id: number, rest = '') => `${API}/chat/sessions/${id}${rest}`
 
-/** Every socket a test opens, closed after it. */
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-async function online(target: TestApi, user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(target, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
-}
-
-/** A room with one user per role and a title of its own (the default system prompt names it). */
-async function titledRoom(target: TestApi, type: SessionType = 'public') {
-  const room = await roomWithRoles(target, type)
-  const title = `Room ${tag()}`
-  const res = await target.put(roomPath(room.id), { title }, room.owner.token)
-  expect(res.status).toBe(200)
-  return { ...room, title }
-}
-
-const requestsFor = (fake: FakeOpenAI, title: string) =>
-  fake.requests.filter((r) => r.messages[0]?.content.includes(title))
+const sockets = socketsClosedAfterEach()
+const online = (target: TestApi, user: TestUser, roomId: number) =>
+  sockets.online(user, roomId, { api: target })
 
 const replyTo = (socket: TestSocket, messageId: number) =>
   socket.next((f) => f.type === 'chat_message' && f.role === 'assistant' && f.reply_to === messageId, WAIT_MS)
@@ -215,8 +191,7 @@ describe('provider failures', () => {
     test('someone outside the room may not stop it either', async () => {
       const room = await titledRoom(api, 'invite_only')
       const owner = await online(api, room.owner, room.id)
-      const outsider = await connect(api, { token: room.outsider.token })
-      opened.push(outsider)
+      const outsider = await sockets.open({ token: room.outsider.token }, api)
       await outsider.nextOf('system_message')
       fake.mode = { kind: 'answer', reply: SHORT_REPLY, delayMs: 50 }
 

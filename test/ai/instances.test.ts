@@ -1,12 +1,8 @@
-// The assistant across two instances of one deployment (DESIGN.md sections 6 and 8): exactly one instance
-// (the one that stored the question) asks the model, every instance's sockets see the stream and the reply,
-// and an ai_stop reaches the generation wherever it runs. Only meaningful on PostgreSQL + Redis.
-import { randomBytes } from 'node:crypto'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { roomWithRoles, send } from '../helpers/chat.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { send, titledRoom } from '../helpers/chat.js'
+import { type FakeOpenAI, requestsFor, startFakeOpenAI } from '../helpers/fake-openai.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 const onPostgresAndRedis = process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_REDIS_URL
 
@@ -34,27 +30,9 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
     await fake?.close()
   })
 
-  const opened: TestSocket[] = []
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((socket) => socket.close()))
-  })
-
-  async function follow(target: TestApi, user: TestUser, roomId: number): Promise<TestSocket> {
-    const socket = await connect(target, { token: user.token, sessionId: roomId })
-    opened.push(socket)
-    await socket.nextOf('system_message', roomId, WAIT_MS)
-    return socket
-  }
-
-  async function titledRoom() {
-    const room = await roomWithRoles(a, 'public')
-    const title = `Room ${randomBytes(4).toString('hex')}`
-    const res = await a.put(roomPath(room.id), { title }, room.owner.token)
-    expect(res.status).toBe(200)
-    return { ...room, title }
-  }
-
-  const requestsFor = (title: string) => fake.requests.filter((r) => r.messages[0]?.content.includes(title))
+  const sockets = socketsClosedAfterEach()
+  const follow = (target: TestApi, user: TestUser, roomId: number) =>
+    sockets.online(user, roomId, { api: target, timeoutMs: WAIT_MS })
 
   const replyTo = (socket: TestSocket, messageId: number) =>
     socket.next(
@@ -83,7 +61,7 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
     'a mention sent through %s is answered exactly once, and sockets on both instances see it all',
     async (_, via) => {
       fake.mode = { kind: 'answer', reply: REPLY, chunkSize: 5 }
-      const room = await titledRoom()
+      const room = await titledRoom(a)
       const onA = await follow(a, room.owner, room.id)
       const onB = await follow(b, room.member, room.id)
       const viewerOnB = await follow(b, room.viewer, room.id)
@@ -104,7 +82,7 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
       const replies = await Promise.all(sockets.map((socket) => replyTo(socket, questionId)))
       await Promise.all(sockets.map((socket) => socket.quietFor(QUIET_MS)))
 
-      expect(requestsFor(room.title)).toHaveLength(1)
+      expect(requestsFor(fake, room.title)).toHaveLength(1)
       const stored = await assistantMessages(room.id, room.owner)
       expect(stored).toHaveLength(1)
       expect(stored[0]).toMatchObject({ content: REPLY, reply_to: questionId })
@@ -122,7 +100,7 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
 
   test('an ai_stop sent on B stops the generation running on A: the partial reply is stored', async () => {
     fake.mode = { kind: 'answer', reply: LONG_REPLY, delayMs: 50 }
-    const room = await titledRoom()
+    const room = await titledRoom(a)
     const onA = await follow(a, room.owner, room.id)
     const onB = await follow(b, room.member, room.id)
 
@@ -146,6 +124,6 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
 
     const stored = await assistantMessages(room.id, room.owner)
     expect(stored.map((m) => m.content)).toEqual([partial])
-    expect(requestsFor(room.title)).toHaveLength(1)
+    expect(requestsFor(fake, room.title)).toHaveLength(1)
   })
 })

@@ -1,12 +1,12 @@
 // How big and how chatty a reply can get (DESIGN.md sections 9 and 10): a model that ignores max_tokens
 // is cut at AI_MAX_REPLY_CHARS and what it wrote is stored; pieces reach the room at most every 50 ms,
 // each with its offset, and add up to the stored reply.
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, test } from 'vitest'
 import { DELTA_INTERVAL_MS } from '../../src/ai/reply-text.js'
-import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import { API, startTestApp, type TestApi } from '../helpers/app.js'
 import { roomWithRoles, send } from '../helpers/chat.js'
 import { type FakeOpenAI, floodText, startFakeOpenAI } from '../helpers/fake-openai.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
 /** Only failures wait this long. */
 const WAIT_MS = 20_000
@@ -25,17 +25,7 @@ afterAll(async () => {
   await fake?.close()
 })
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-async function online(user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
-}
+const { online } = socketsClosedAfterEach(() => api)
 
 /** Resolves once `condition` holds; fails the test when it still does not after WAIT_MS. */
 async function until(condition: () => boolean, what: string): Promise<void> {

@@ -1,9 +1,9 @@
 // Token attacks: every forged, misused or stale token is refused with 401.
 import { randomUUID } from 'node:crypto'
-import { decodeJwt, SignJWT } from 'jose'
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens.js'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import { type Forge, forgeAccessToken } from '../helpers/tokens.js'
 
 let api: TestApi
 let user: TestUser
@@ -15,29 +15,9 @@ afterAll(() => api.close())
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-interface Forge {
-  alg?: string
-  secret?: string
-  claims?: Record<string, unknown>
-  omit?: string[]
-}
-
 /** Signs a token the way the server does, then lets the test change one thing. */
-async function forge({ alg = 'HS256', secret = api.config.SECRET_KEY, claims = {}, omit = [] }: Forge = {}) {
-  const now = Math.floor(Date.now() / 1000)
-  const payload: Record<string, unknown> = {
-    typ: 'access',
-    sub: String(user.id),
-    iss: TOKEN_ISSUER,
-    aud: TOKEN_AUDIENCE,
-    iat: now,
-    exp: now + 600,
-    jti: randomUUID(),
-    ...claims,
-  }
-  for (const key of omit) delete payload[key]
-  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(secret))
-}
+const forge = ({ secret = api.config.SECRET_KEY, ...change }: Forge & { secret?: string } = {}) =>
+  forgeAccessToken(secret, user.id, change)
 
 async function meWith(token: string) {
   return api.get(`${API}/users/me`, token)

@@ -1,9 +1,9 @@
 // Bans (DESIGN.md section 7): DELETE …/participants/{user_id}?ban=true removes and bans; a banned user cannot
 // join the public room again (403) until an owner or admin invites them; a plain removal does not ban.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite, type RoomWithRoles, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type TestSocket } from '../helpers/ws.js'
+import { socketsClosedAfterEach } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -11,10 +11,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const { online } = socketsClosedAfterEach(() => api)
 
 const QUIET_MS = 300
 const roomPath = (roomId: number) => `${API}/chat/sessions/${roomId}`
@@ -38,13 +35,6 @@ async function expectError(res: Response, status: number, code: string) {
   const body = await res.json()
   expect(body).toMatchObject({ code, detail: expect.any(String) })
   return body as { detail: string; code: string }
-}
-
-async function online(user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
 }
 
 /** A public room and a fresh user who joined it on their own. */

@@ -1,10 +1,10 @@
 // Editing and deleting messages (DESIGN.md section 7): who may, what the Message and the history look like
 // afterwards (a tombstone keeps its id and seq), the message_updated / message_deleted frames, and a resumed
 // client rebuilding the current state from the replay.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { invite, type RoomWithRoles, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -12,10 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const { online } = socketsClosedAfterEach(() => api)
 
 const QUIET_MS = 300
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
@@ -53,14 +50,6 @@ async function messageCount(roomId: number, user: TestUser): Promise<number> {
 async function expectError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status)
   expect(await res.json()).toMatchObject({ code, detail: expect.any(String) })
-}
-
-/** Connects `user` to the room and waits for the greeting: from then on the socket is subscribed. */
-async function online(user: TestUser, roomId: number, afterSeq?: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId, afterSeq })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
 }
 
 const framesOf = (socket: TestSocket, type: string) => socket.frames.filter((f) => f.type === type)
@@ -367,7 +356,7 @@ describe('DELETE /chat/sessions/{id}/messages/{message_id}', () => {
     const third = await send(api, room.id, room.member, 'plain')
     const edited = await (await edit(room.id, first.id, { content: 'final text' }, room.member)).json()
     expect((await remove(room.id, second.id, room.owner)).status).toBe(204)
-    const socket = await online(room.viewer, room.id, 0)
+    const socket = await online(room.viewer, room.id, { afterSeq: 0 })
     await socket.next((f) => f.type === 'chat_message' && f.seq === 3)
     await socket.quietFor(QUIET_MS)
     const replayed = framesOf(socket, 'chat_message').map(({ type: _t, timestamp: _ts, ...m }) => m)

@@ -1,7 +1,7 @@
 // Who is in a room: join, leave, invite, change role (and transfer ownership), remove, list (DESIGN.md section 4).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
+import { createRoom, invite, PARTICIPANT_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -10,16 +10,6 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 const room = (id: number) => `${API}/chat/sessions/${id}`
-const PARTICIPANT_KEYS = [
-  'first_name',
-  'id',
-  'is_online',
-  'joined_at',
-  'last_name',
-  'role',
-  'user_id',
-  'username',
-]
 
 const join = (id: number, user: TestUser) => api.post(`${room(id)}/join`, undefined, user.token)
 const leave = (id: number, user: TestUser) => api.post(`${room(id)}/leave`, undefined, user.token)
@@ -58,7 +48,7 @@ describe('POST /chat/sessions/{id}/join', () => {
     const body = await res.json()
     expect(Object.keys(body).sort()).toEqual(['message', 'participant', 'participant_id'])
     expect(body.message).toBe('Successfully joined chat session')
-    expect(Object.keys(body.participant).sort()).toEqual(PARTICIPANT_KEYS)
+    expect(Object.keys(body.participant).sort()).toEqual(PARTICIPANT_FIELDS)
     expect(body.participant).toMatchObject({
       user_id: joiner.id,
       username: joiner.username,
@@ -185,7 +175,7 @@ describe('POST /chat/sessions/{id}/invite', () => {
     const res = await api.post(`${room(created.id)}/invite`, { user_id: guest.id }, owner.token)
     expect(res.status).toBe(201)
     const participant = await res.json()
-    expect(Object.keys(participant).sort()).toEqual(PARTICIPANT_KEYS)
+    expect(Object.keys(participant).sort()).toEqual(PARTICIPANT_FIELDS)
     expect(participant).toMatchObject({
       user_id: guest.id,
       username: guest.username,
@@ -339,7 +329,7 @@ describe('PUT /chat/sessions/{id}/participants/{user_id}/role', () => {
     const res = await setRole(r.id, r.owner, r.member.id, 'admin')
     expect(res.status).toBe(200)
     const participant = await res.json()
-    expect(Object.keys(participant).sort()).toEqual(PARTICIPANT_KEYS)
+    expect(Object.keys(participant).sort()).toEqual(PARTICIPANT_FIELDS)
     expect(participant).toMatchObject({ user_id: r.member.id, username: r.member.username, role: 'admin' })
     expect((await read(r.id, r.member)).my_role).toBe('admin')
     const demoted = await setRole(r.id, r.owner, r.admin.id, 'viewer')
@@ -452,7 +442,7 @@ describe('GET /chat/sessions/{id}/participants', () => {
     const res = await api.get(`${room(r.id)}/participants`, r.viewer.token)
     expect(res.status).toBe(200)
     const participants = await res.json()
-    for (const p of participants) expect(Object.keys(p).sort()).toEqual(PARTICIPANT_KEYS)
+    for (const p of participants) expect(Object.keys(p).sort()).toEqual(PARTICIPANT_FIELDS)
     expect(participants.map((p: { user_id: number; role: string }) => [p.user_id, p.role])).toEqual([
       [r.owner.id, 'owner'],
       [r.admin.id, 'admin'],

@@ -1,10 +1,10 @@
 // Reactions (DESIGN.md section 7): PUT / DELETE …/reactions/{emoji}, idempotent, by anyone who may send;
 // Message.reactions [{emoji, count, me}] per caller; reaction_added / reaction_removed frames only on a change;
 // concurrent reactions counted exactly.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { invite, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -12,10 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const { online } = socketsClosedAfterEach(() => api)
 
 const QUIET_MS = 300
 /** A message id that no test creates. */
@@ -52,13 +49,6 @@ async function expectStatus(res: Response, status: number) {
 async function expectError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status)
   expect(await res.json()).toMatchObject({ code, detail: expect.any(String) })
-}
-
-async function online(user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
 }
 
 const reactionFrames = (socket: TestSocket) =>

@@ -1,10 +1,10 @@
 // Read state (DESIGN.md section 7): last_read_seq starts at the newest seq on joining and only moves forward;
 // unread_count leaves out the caller's own and deleted messages; last_message is the newest one not deleted;
 // POST …/read and its `read` frame; racing markers; unread counts for many rooms at once.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -12,10 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const { online } = socketsClosedAfterEach(() => api)
 
 const QUIET_MS = 300
 const roomPath = (roomId: number) => `${API}/chat/sessions/${roomId}`
@@ -52,13 +49,6 @@ async function readState(roomId: number, user: TestUser): Promise<[number, numbe
 async function expectError(res: Response, status: number, code: string) {
   expect(res.status).toBe(status)
   expect(await res.json()).toMatchObject({ code, detail: expect.any(String) })
-}
-
-async function online(user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
 }
 
 const readFrames = (socket: TestSocket) => socket.frames.filter((f) => f.type === 'read')

@@ -1,7 +1,7 @@
 // Rooms over HTTP: create, list mine, list public, read, update, delete (DESIGN.md section 4).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
-import { createRoom, invite, roomWithRoles, send } from '../helpers/chat.js'
+import { createRoom, invite, PARTICIPANT_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -31,16 +31,6 @@ const SESSION_KEYS = [
   'title',
   'unread_count',
   'updated_at',
-]
-const PARTICIPANT_KEYS = [
-  'first_name',
-  'id',
-  'is_online',
-  'joined_at',
-  'last_name',
-  'role',
-  'user_id',
-  'username',
 ]
 
 /** GET /chat/sessions/{id} as `user`; fails the test unless 200. */
@@ -446,7 +436,7 @@ describe('GET /chat/sessions/{id}', () => {
     })
     expect(participants).toHaveLength(4)
     for (const p of participants) {
-      expect(Object.keys(p).sort()).toEqual(PARTICIPANT_KEYS)
+      expect(Object.keys(p).sort()).toEqual(PARTICIPANT_FIELDS)
       expect(p.is_online).toBe(false)
       expect(new Date(p.joined_at).toISOString()).toBe(p.joined_at)
     }

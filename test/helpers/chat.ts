@@ -1,4 +1,5 @@
 // Rooms for tests: made through the real API, with one user per role and an outsider.
+import { randomBytes } from 'node:crypto'
 import type { SessionType } from '../../src/db/schema.js'
 import { API, type TestApi, type TestUser } from './app.js'
 
@@ -27,6 +28,18 @@ export const MESSAGE_FIELDS = [
   'role',
   'seq',
   'session_id',
+  'user_id',
+  'username',
+]
+
+/** The fields of a Participant, sorted. */
+export const PARTICIPANT_FIELDS = [
+  'first_name',
+  'id',
+  'is_online',
+  'joined_at',
+  'last_name',
+  'role',
   'user_id',
   'username',
 ]
@@ -75,6 +88,15 @@ export async function roomWithRoles(
     await invite(api, room.id, owner, viewer, 'viewer')
   }
   return { id: room.id, owner, admin, member, viewer, outsider }
+}
+
+/** A roomWithRoles with a title no other room has: the assistant's default system prompt names the room. */
+export async function titledRoom(api: TestApi, sessionType: SessionType = 'public') {
+  const room = await roomWithRoles(api, sessionType)
+  const title = `Room ${randomBytes(4).toString('hex')}`
+  const res = await api.put(`${API}/chat/sessions/${room.id}`, { title }, room.owner.token)
+  if (res.status !== 200) throw new Error(`rename room failed: ${res.status} ${await res.text()}`)
+  return { ...room, title }
 }
 
 /** Sends a message and returns its JSON (throws unless 201). */

@@ -152,3 +152,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     })
   return fake
 }
+
+/** The requests `fake` received for the room titled `title` (the default system prompt names the room). */
+export const requestsFor = (fake: FakeOpenAI, title: string): FakeRequest[] =>
+  fake.requests.filter((r) => r.messages[0]?.content.includes(title))

@@ -1,6 +1,7 @@
-// A real `ws` client for tests: collects every frame, waits for the ones a test expects.
+// A real `ws` client for tests: collects every frame, waits for the ones a test expects, closes after each test.
+import { afterEach } from 'vitest'
 import WebSocket from 'ws'
-import type { TestApi } from './app.js'
+import type { TestApi, TestUser } from './app.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are arbitrary JSON; tests assert on them with expect().
 export type Frame = Record<string, any>
@@ -109,4 +110,45 @@ export async function connect(api: Pick<TestApi, 'url'>, options: ConnectOptions
     },
   }
   return socket
+}
+
+/** Anything a socket can reach: the file's app, a second instance, a server in another process. */
+type Reachable = Pick<TestApi, 'url'>
+
+export interface OnlineOptions {
+  afterSeq?: number
+  /** How long to wait for the greeting (`next`'s default when not given). */
+  timeoutMs?: number
+  /** Another app than the one given to socketsClosedAfterEach. */
+  api?: Reachable
+}
+
+/** Opens the sockets of a test file; each one is closed after the test that opened it. */
+export interface TestSockets {
+  /** Connects with `options`; resolves once open, without waiting for a greeting. */
+  open(options: ConnectOptions, api?: Reachable): Promise<TestSocket>
+  /** Connects `user` (to the room when given) and waits for its greeting: from then on the socket is subscribed. */
+  online(user: Pick<TestUser, 'token'>, roomId?: number, options?: OnlineOptions): Promise<TestSocket>
+}
+
+/** Registers an afterEach that closes the test's sockets; `getApi` is read per socket, so beforeAll may set it. */
+export function socketsClosedAfterEach(getApi?: () => Reachable): TestSockets {
+  const opened: TestSocket[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((socket) => socket.close()))
+  })
+  const open = async (options: ConnectOptions, api = getApi?.()) => {
+    if (!api) throw new Error('no app to connect to: pass one, or give socketsClosedAfterEach a default')
+    const socket = await connect(api, options)
+    opened.push(socket)
+    return socket
+  }
+  return {
+    open,
+    async online(user, roomId, { afterSeq, timeoutMs, api } = {}) {
+      const socket = await open({ token: user.token, sessionId: roomId, afterSeq }, api)
+      await socket.nextOf('system_message', roomId, timeoutMs)
+      return socket
+    },
+  }
 }

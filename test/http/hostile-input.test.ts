@@ -1,10 +1,10 @@
 // Hostile input: whatever a client sends, the answer is a 4xx with {detail, code}, never a 500 and never
 // a crash; bodies are typed strictly (query strings and paths are still coerced); a socket outlives any
 // bad frame. Ends with a storm of odd requests and frames generated from the lists below.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
 /** The JSON nesting limit of bodies and frames, as docs/api.md states it. */
 const DEPTH_LIMIT = 32
@@ -21,10 +21,7 @@ beforeAll(async () => {
 })
 afterAll(() => api?.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const sockets = socketsClosedAfterEach(() => api)
 
 interface ErrorBody {
   detail: string
@@ -185,12 +182,7 @@ describe('bodies are typed strictly; query strings and paths are still coerced',
 })
 
 describe('WebSocket frames', () => {
-  async function online(): Promise<TestSocket> {
-    const socket = await connect(api, { token: user.token })
-    opened.push(socket)
-    await socket.nextOf('system_message')
-    return socket
-  }
+  const online = () => sockets.online(user)
 
   test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
     'a frame of type %s is unknown_type, not an internal error',
@@ -517,9 +509,7 @@ describe('a storm of odd requests and frames', () => {
     const frames = badFrames()
     expect(frames.length).toBeGreaterThan(180)
     for (const frame of frames) expect(frame.length).toBeLessThan(MAX_FRAME_CHARS)
-    const socket = await connect(api, { token: (await api.signUp()).token })
-    opened.push(socket)
-    await socket.nextOf('system_message')
+    const socket = await sockets.online(await api.signUp())
     for (const frame of frames) socket.send(frame)
     socket.send({ type: 'ping' })
     await socket.nextOf('pong', undefined, 20_000)

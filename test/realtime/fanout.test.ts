@@ -1,9 +1,9 @@
 // Fan-out (DESIGN.md section 5, guarantees): every message, sent by HTTP or WebSocket, is stored, then reaches
 // every subscribed socket of every participant, in seq order, once, as the same frame.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite, ROLES, roomWithRoles } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -16,18 +16,7 @@ const QUIET_MS = 300
 const messagesPath = (roomId: number) => `${API}/chat/sessions/${roomId}/messages`
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-/** Connects `user` to the room and waits for the greeting: from then on the socket is subscribed. */
-async function online(user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId)
-  return socket
-}
+const { online } = socketsClosedAfterEach(() => api)
 
 async function history(roomId: number, user: TestUser): Promise<Frame[]> {
   const res = await api.get(`${messagesPath(roomId)}?limit=200`, user.token)

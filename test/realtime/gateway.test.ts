@@ -1,12 +1,14 @@
-// The /ws gateway as a client meets it (DESIGN.md section 5): connect and refusals, tickets, client frames,
-// subscriptions, presence, and what access changes do to open sockets.
-import { randomUUID } from 'node:crypto'
-import { SignJWT } from 'jose'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens.js'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite, MESSAGE_FIELDS, roomWithRoles, send } from '../helpers/chat.js'
-import { type ConnectOptions, connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { forgeAccessToken } from '../helpers/tokens.js'
+import {
+  type ConnectOptions,
+  connect,
+  type Frame,
+  socketsClosedAfterEach,
+  type TestSocket,
+} from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -24,24 +26,7 @@ const QUIET_MS = 300
 
 const roomPath = (id: number) => `${API}/chat/sessions/${id}`
 
-// Every socket a test opens is closed after it, whatever the test's outcome.
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-async function open(options: ConnectOptions): Promise<TestSocket> {
-  const socket = await connect(api, options)
-  opened.push(socket)
-  return socket
-}
-
-/** Connects `user` (to the room when given) and waits for the greeting: from then on the socket is subscribed. */
-async function online(user: TestUser, sessionId?: number): Promise<TestSocket> {
-  const socket = await open({ token: user.token, sessionId })
-  await socket.nextOf('system_message')
-  return socket
-}
+const { open, online } = socketsClosedAfterEach(() => api)
 
 /** The socket's close, or a failure when the server keeps it open. */
 function closeOf(socket: TestSocket, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
@@ -79,21 +64,8 @@ const chatMessagesOf = (frames: Frame[], roomId: number) =>
   frames.filter((f) => f.type === 'chat_message' && f.session_id === roomId)
 
 /** An access token signed with the server's secret, with `claims` changed. */
-async function forgeToken(user: TestUser, claims: Record<string, unknown>, secret = api.config.SECRET_KEY) {
-  const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({
-    typ: 'access',
-    sub: String(user.id),
-    iss: TOKEN_ISSUER,
-    aud: TOKEN_AUDIENCE,
-    iat: now,
-    exp: now + 600,
-    jti: randomUUID(),
-    ...claims,
-  })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .sign(new TextEncoder().encode(secret))
-}
+const forgeToken = (user: TestUser, claims: Record<string, unknown>, secret = api.config.SECRET_KEY) =>
+  forgeAccessToken(secret, user.id, { claims })
 
 describe('connect', () => {
   test('with a token and session_id the first frame is the greeting for that room', async () => {

@@ -5,10 +5,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import net from 'node:net'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { type RoomWithRoles, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 const onPostgresAndRedis = process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_REDIS_URL
 
@@ -22,19 +22,10 @@ const OUTAGE_MS = 1500
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 const room = (id: number, rest = '') => `${API}/chat/sessions/${id}${rest}`
 
-/** Every socket a test opens, closed after it (also when it fails). */
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
+const sockets = socketsClosedAfterEach()
 /** Opens a socket on `api` following the room (from after_seq when given); resolves once greeted. */
-async function follow(api: TestApi, user: TestUser, roomId: number, afterSeq?: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId: roomId, afterSeq })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId, FRAME_WAIT_MS)
-  return socket
-}
+const follow = (api: TestApi, user: TestUser, roomId: number, afterSeq?: number) =>
+  sockets.online(user, roomId, { api, afterSeq, timeoutMs: FRAME_WAIT_MS })
 
 const chatFrames = (socket: TestSocket, roomId: number) =>
   socket.frames.filter((f) => f.type === 'chat_message' && f.session_id === roomId)

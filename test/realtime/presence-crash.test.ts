@@ -4,10 +4,10 @@
 // (test/helpers/instance-process.ts). Only meaningful on PostgreSQL + Redis (PGlite lives inside one process).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { roomWithRoles } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
 const onPostgresAndRedis = process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_REDIS_URL
 
@@ -65,17 +65,9 @@ async function spawnInstance(sibling: TestApi): Promise<Instance> {
   }
 }
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-async function follow(target: { url: string }, user: TestUser, roomId: number): Promise<TestSocket> {
-  const socket = await connect(target, { token: user.token, sessionId: roomId })
-  opened.push(socket)
-  await socket.nextOf('system_message', roomId, FRAME_WAIT_MS)
-  return socket
-}
+const sockets = socketsClosedAfterEach()
+const follow = (target: { url: string }, user: TestUser, roomId: number) =>
+  sockets.online(user, roomId, { api: target, timeoutMs: FRAME_WAIT_MS })
 
 async function isOnline(api: TestApi, roomId: number, asker: TestUser, user: TestUser): Promise<boolean> {
   const res = await api.get(`${API}/chat/sessions/${roomId}/participants`, asker.token)

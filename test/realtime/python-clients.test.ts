@@ -1,9 +1,9 @@
 // Clients of the Python original over WebSocket (DESIGN.md section 9): a frame without `type` is a
 // chat_message, and a frame without `session_id` on a socket opened with ?session_id= goes to that room.
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite } from '../helpers/chat.js'
-import { connect, type TestSocket } from '../helpers/ws.js'
+import { socketsClosedAfterEach } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -11,18 +11,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
-
-/** Connects `user` (to the room when given) and waits for the greeting. */
-async function online(user: TestUser, sessionId?: number): Promise<TestSocket> {
-  const socket = await connect(api, { token: user.token, sessionId })
-  opened.push(socket)
-  await socket.nextOf('system_message')
-  return socket
-}
+const { online } = socketsClosedAfterEach(() => api)
 
 async function contentsOf(roomId: number, user: TestUser): Promise<string[]> {
   const res = await api.get(`${API}/chat/sessions/${roomId}/messages`, user.token)

@@ -2,10 +2,10 @@
 // stored messages the client missed, after the greeting and in seq order, then live ones: no gap, no duplicate,
 // whatever is sent while the replay runs.
 import type { Socket } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { type RoomWithRoles, roomWithRoles, send } from '../helpers/chat.js'
-import { connect, type Frame, type TestSocket } from '../helpers/ws.js'
+import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -14,11 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-/** Every socket a test opens, closed after it (also when it fails). */
-const opened: TestSocket[] = []
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((socket) => socket.close()))
-})
+const sockets = socketsClosedAfterEach(() => api)
 
 interface Message {
   id: number
@@ -60,11 +56,9 @@ async function resume(
 ): Promise<TestSocket> {
   let socket: TestSocket
   if (mode === 'connect') {
-    socket = await connect(api, { token: user.token, sessionId: roomId, afterSeq })
-    opened.push(socket)
+    socket = await sockets.open({ token: user.token, sessionId: roomId, afterSeq })
   } else {
-    socket = await connect(api, { token: user.token })
-    opened.push(socket)
+    socket = await sockets.open({ token: user.token })
     await socket.next((f) => f.type === 'system_message' && f.session_id === null)
     socket.send({
       type: 'subscribe',
@@ -336,9 +330,7 @@ test('an after_seq beyond the newest message does not hide the messages that com
   const room = await roomWithRoles(api, 'public')
   await send(api, room.id, room.owner, 'one')
   await send(api, room.id, room.owner, 'two')
-  const socket = await connect(api, { token: room.member.token, sessionId: room.id, afterSeq: 1000 })
-  opened.push(socket)
-  await socket.nextOf('system_message', room.id)
+  const socket = await sockets.online(room.member, room.id, { afterSeq: 1000 })
   await send(api, room.id, room.owner, 'three')
   const next = await socket.next((f) => f.type === 'chat_message' && f.session_id === room.id, FRAME_WAIT_MS)
   expect(next.seq).toBe(3)
