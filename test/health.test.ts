@@ -37,7 +37,7 @@ test('GET /health answers 200 with exactly the documented keys', async () => {
 
 test('GET /health reports Redis as ok when configured, disabled otherwise', async () => {
   const body = await (await api.get('/health')).json()
-  expect(body.redis).toBe(process.env.TEST_REDIS_URL ? 'ok' : 'disabled')
+  expect(body.redis).toBe(api.config.REDIS_URL ? 'ok' : 'disabled')
 })
 
 describe('with the AI configured', () => {

@@ -80,7 +80,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMITS: 'off',
     SECRET_KEY: sibling?.config.SECRET_KEY ?? `test-secret-${randomBytes(24).toString('hex')}`,
     DATABASE_URL: sibling?.config.DATABASE_URL ?? database?.url,
-    REDIS_URL: process.env.TEST_REDIS_URL,
+    // PGlite runs as `npm start` does on a fresh machine (in-process bus, presence and limits);
+    // PostgreSQL runs as production does, with Redis when TEST_REDIS_URL is set. CI so tests both.
+    REDIS_URL: process.env.TEST_DB_KIND === 'postgres' ? process.env.TEST_REDIS_URL : undefined,
     // Test files share one Redis: each deployment gets its own channels.
     REDIS_KEY_PREFIX: sibling?.config.REDIS_KEY_PREFIX ?? `test-${randomBytes(6).toString('hex')}`,
     ...options.env,
