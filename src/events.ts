@@ -3,7 +3,13 @@
 import type { MessageView, ParticipantView, SessionView } from './chat/chat.schemas.js'
 
 export type ChatEvent =
-  | { type: 'message_created'; sessionId: number; message: MessageView }
+  | {
+      type: 'message_created'
+      sessionId: number
+      message: MessageView
+      /** The room as the send statement found it: what the assistant decides on, with no query of its own. */
+      room: { aiMode: SessionView['ai_mode']; title: string }
+    }
   | { type: 'participant_joined'; sessionId: number; participant: ParticipantView }
   | { type: 'participant_left'; sessionId: number; userId: number; username: string }
   | { type: 'participant_removed'; sessionId: number; userId: number; username: string; banned: boolean }
@@ -49,6 +55,8 @@ export type SignalEvent =
   | { type: 'typing'; sessionId: number; userId: number; username: string; isTyping: boolean }
   /** Someone who may send asked the assistant to stop its replies in the room. */
   | { type: 'ai_stop_requested'; sessionId: number }
+  /** The user was online in the room on an instance that crashed: they are offline now. */
+  | { type: 'presence_lapsed'; sessionId: number; userId: number; username: string }
 
 export type DomainEvent = ChatEvent | AccountEvent | AiEvent | SignalEvent
 

@@ -1,10 +1,8 @@
 // The assistant in the room: decides when to answer, reads the room's newest messages, streams the
 // reply to the room as it is written, and stores it as a message. Runs on the instance that stored the
 // triggering message (domain events are local), so exactly one instance answers each message.
-import { eq } from 'drizzle-orm'
 import type { MessageView } from '../chat/chat.schemas.js'
 import { listMessagesBefore, storeAssistantReply } from '../chat/messages.service.js'
-import { chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import type { DomainEvent } from '../events.js'
 import type { Bus } from '../realtime/bus.js'
@@ -19,6 +17,7 @@ export interface Assistant {
 }
 
 type AssistantDeps = Pick<Deps, 'db' | 'config' | 'events'>
+type RoomSettings = Extract<DomainEvent, { type: 'message_created' }>['room']
 
 interface Generation {
   sessionId: number
@@ -63,14 +62,9 @@ export async function createAssistant({
   const fail = (sessionId: number, replyTo: number, detail: string) =>
     deps.events.emit({ type: 'ai_failed', sessionId, replyTo, detail })
 
-  async function considerMessage(message: MessageView): Promise<void> {
+  async function considerMessage(message: MessageView, room: RoomSettings): Promise<void> {
     if (!provider || closed || message.role !== 'user' || message.user_id === null) return
-    const [room] = await deps.db
-      .select({ aiMode: chatSessions.aiMode, title: chatSessions.title, deletedAt: chatSessions.deletedAt })
-      .from(chatSessions)
-      .where(eq(chatSessions.id, message.session_id))
-      .limit(1)
-    if (!room || room.deletedAt !== null || room.aiMode === 'off') return
+    if (room.aiMode === 'off') return
     if (room.aiMode === 'mention' && !mentionsAssistant(message.content)) return
     // Checked and taken with no await in between: a burst of one user's messages cannot all pass.
     const userId = message.user_id
@@ -194,7 +188,7 @@ export async function createAssistant({
     // A stop asked on any instance reaches the one writing the reply: what was written so far is kept.
     if (event.type === 'ai_stop_requested') bus.publish(STOP_CHANNEL, String(event.sessionId))
     if (event.type !== 'message_created') return
-    considerMessage(event.message).catch((error) => {
+    considerMessage(event.message, event.room).catch((error) => {
       log.error({ err: error, sessionId: event.sessionId }, 'assistant failed')
       fail(event.sessionId, event.message.id, 'The assistant could not answer; try again')
     })

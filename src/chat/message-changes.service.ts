@@ -7,7 +7,7 @@ import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { loadJoinedSession } from './access.js'
 import type { MessageView } from './chat.schemas.js'
-import { findMessage } from './message-records.js'
+import { findMessage } from './message-queries.js'
 import { assertCan, can } from './permissions.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'events' | 'limits'>

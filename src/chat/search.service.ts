@@ -1,12 +1,11 @@
 // Full-text search over the messages of the rooms the caller is in (PostgreSQL tsvector + GIN, on PGlite too).
-import { sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
-import { type Database, queryRows } from '../db/connect.js'
-import { chatParticipants, chatSessions } from '../db/schema.js'
+import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { loadJoinedSession } from './access.js'
 import type { SearchQueryInput, SearchResultsView } from './chat.schemas.js'
-import { type MessageRecord, selectMessageRows, toMessageView } from './message-records.js'
+import { readMessageFields } from './message-queries.js'
 
 /**
  * Newest first, `limit` at a time; `next_before_id` continues. The query uses websearch syntax
@@ -20,20 +19,25 @@ export async function searchMessages(
 ): Promise<SearchResultsView> {
   await deps.limits.hit('search', actor.id)
   if (query.session_id !== undefined) await loadJoinedSession(deps.db, actor, query.session_id)
-  const records = await queryRows<MessageRecord & { session_title: string }>(
-    deps.db as Database,
-    sql`${selectMessageRows(actor.id, sql`, s.title as session_title`)}
-          join ${chatParticipants} p on p.session_id = m.session_id and p.user_id = ${actor.id}
-          join ${chatSessions} s on s.id = m.session_id and s.deleted_at is null
-         where m.search @@ websearch_to_tsquery('simple', ${query.q})
-           and m.deleted_at is null
-           ${query.session_id !== undefined ? sql`and m.session_id = ${query.session_id}` : sql``}
-           ${query.before_id !== undefined ? sql`and m.id < ${query.before_id}` : sql``}
-         order by m.id desc
-         limit ${query.limit + 1}`,
-  )
-  const page = records.slice(0, query.limit)
-  const results = page.map((record) => ({ ...toMessageView(record), session_title: record.session_title }))
+  const records = await deps.db
+    .select({ ...readMessageFields(chatMessages, actor.id), session_title: chatSessions.title })
+    .from(chatMessages)
+    .innerJoin(
+      chatParticipants,
+      and(eq(chatParticipants.sessionId, chatMessages.sessionId), eq(chatParticipants.userId, actor.id)),
+    )
+    .innerJoin(chatSessions, and(eq(chatSessions.id, chatMessages.sessionId), isNull(chatSessions.deletedAt)))
+    .where(
+      and(
+        sql`${chatMessages.search} @@ websearch_to_tsquery('simple', ${query.q})`,
+        isNull(chatMessages.deletedAt),
+        query.session_id !== undefined ? eq(chatMessages.sessionId, query.session_id) : undefined,
+        query.before_id !== undefined ? lt(chatMessages.id, query.before_id) : undefined,
+      ),
+    )
+    .orderBy(desc(chatMessages.id))
+    .limit(query.limit + 1)
+  const results = records.slice(0, query.limit)
   return {
     results,
     next_before_id: records.length > query.limit ? (results.at(-1)?.id ?? null) : null,

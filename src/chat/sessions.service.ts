@@ -1,8 +1,9 @@
 // Rooms: create, list (mine and public), read, update, soft delete.
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
-import { chatParticipants, chatSessions, type SessionType, users } from '../db/schema.js'
+import { chatMessages, chatParticipants, chatSessions, type SessionType, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import {
@@ -22,7 +23,7 @@ import type {
   SessionUpdateInput,
   SessionView,
 } from './chat.schemas.js'
-import { findMessagesByIds } from './message-records.js'
+import { findMessagesByIds } from './message-queries.js'
 import { assertCan } from './permissions.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'config' | 'events' | 'presence' | 'limits'>
@@ -38,6 +39,7 @@ export interface SessionPage {
  * caller's marker (seq has no gaps, so a subtraction) less the deleted ones and the caller's own in that
  * range, both counted on small partial or narrow indexes: it does not grow with the room's history.
  */
+const [deleted, own, newest] = [alias(chatMessages, 'd'), alias(chatMessages, 'o'), alias(chatMessages, 'n')]
 const sessionViewColumns = (actorId: number) => ({
   session: chatSessions,
   ownerUsername: users.username,
@@ -45,15 +47,15 @@ const sessionViewColumns = (actorId: number) => ({
   lastReadSeq: sql<number>`coalesce(${chatParticipants.lastReadSeq}, 0)`.mapWith(Number),
   unreadCount: sql<number>`case when ${chatParticipants.id} is null then 0 else
       (${chatSessions.lastSeq} - ${chatParticipants.lastReadSeq})
-      - (select count(*) from chat_messages d where d.session_id = ${chatSessions.id}
-           and d.seq > ${chatParticipants.lastReadSeq} and d.deleted_at is not null)
-      - (select count(*) from chat_messages o where o.session_id = ${chatSessions.id}
-           and o.seq > ${chatParticipants.lastReadSeq} and o.user_id = ${actorId} and o.deleted_at is null)
+      - (select count(*) from ${chatMessages} ${deleted} where ${deleted.sessionId} = ${chatSessions.id}
+           and ${deleted.seq} > ${chatParticipants.lastReadSeq} and ${deleted.deletedAt} is not null)
+      - (select count(*) from ${chatMessages} ${own} where ${own.sessionId} = ${chatSessions.id}
+           and ${own.seq} > ${chatParticipants.lastReadSeq} and ${own.userId} = ${actorId} and ${own.deletedAt} is null)
     end`.mapWith(Number),
   // Only for participants: reading a room's messages needs participation, the newest one too.
   lastMessageId: sql<number | null>`case when ${chatParticipants.id} is null then null else
-      (select m.id from chat_messages m
-        where m.session_id = ${chatSessions.id} and m.deleted_at is null order by m.seq desc limit 1) end`,
+      (select ${newest.id} from ${chatMessages} ${newest} where ${newest.sessionId} = ${chatSessions.id}
+          and ${newest.deletedAt} is null order by ${newest.seq} desc limit 1) end`,
   total: sql<number>`count(*) over ()`.mapWith(Number),
 })
 

@@ -1,8 +1,10 @@
-// What people signal to a room without storing anything: typing, and asking the assistant to stop.
+// What people signal to a room without storing anything: typing, asking the assistant to stop, and
+// (for an instance that crashed with them online) leaving it.
 // The rules live here (who may, how often); the realtime layer and the assistant act on the events.
+import { eq } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import { assistantEnabled } from '../config.js'
-import type { ParticipantRole } from '../db/schema.js'
+import { type ParticipantRole, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { loadJoinedSession } from './access.js'
@@ -43,4 +45,21 @@ export async function requestAssistantStop(
     throw new AppError('conflict', 'The assistant is not enabled on this server')
   }
   deps.events.emit({ type: 'ai_stop_requested', sessionId })
+}
+
+/**
+ * A user's presence in a room lapsed (the instance holding their sockets crashed): the room hears it as
+ * if they had left. A user deleted meanwhile is not announced.
+ */
+export async function announcePresenceLapsed(
+  deps: Pick<Deps, 'db' | 'events'>,
+  sessionId: number,
+  userId: number,
+): Promise<void> {
+  const [user] = await deps.db
+    .select({ username: users.username })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1)
+  if (user) deps.events.emit({ type: 'presence_lapsed', sessionId, userId, username: user.username })
 }

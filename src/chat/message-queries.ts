@@ -1,0 +1,280 @@
+// Every statement that reads or stores messages: the send, the history pages (HTTP, replay, gap fill,
+// the assistant's context), single messages and search's columns. The hot ones are named prepared
+// statements built once per database (PostgreSQL plans them once per connection, Drizzle builds their
+// text once), and every row type is inferred from the schema and checked against the Message view
+// below: a column added to the table and the view but not here does not compile.
+import {
+  and,
+  type Column,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  lt,
+  type SQL,
+  type SQLWrapper,
+  sql,
+} from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
+import type { Executor } from '../db/connect.js'
+import { chatMessages, chatParticipants, chatSessions, messageReactions, users } from '../db/schema.js'
+import type { MessagesQueryInput, MessageView, ReactionView, SessionView } from './chat.schemas.js'
+import { rolesAllowed } from './permissions.js'
+
+/** ISO-8601 UTC with milliseconds, formatted by the database so both drivers return the same text. */
+function iso<Nullable extends boolean = false>(column: Column | SQL) {
+  return sql<
+    Nullable extends true ? string | null : string
+  >`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+type MessageColumns = { [K in keyof typeof chatMessages._.columns]: Column }
+
+/** The Message view's fields from a source of message columns (the table, an alias, or a CTE of it). */
+function messageFields<M extends MessageColumns>(
+  m: M,
+  username: SQL<string>,
+  reactions: SQL<ReactionView[]>,
+) {
+  return {
+    id: m.id as M['id'],
+    session_id: m.sessionId as M['sessionId'],
+    seq: m.seq as M['seq'],
+    user_id: m.userId as M['userId'],
+    username,
+    role: m.role as M['role'],
+    content: m.content as M['content'],
+    client_msg_id: m.clientMsgId as M['clientMsgId'],
+    reply_to: m.replyTo as M['replyTo'],
+    created_at: iso(m.createdAt),
+    edited_at: iso<true>(m.editedAt),
+    deleted_at: iso<true>(m.deletedAt),
+    reactions,
+  }
+}
+
+/**
+ * A stored message's fields with its author's current name and its reactions, per emoji in the order
+ * they first appeared, aggregated in the same query (one indexed lookup per message). `viewer` decides
+ * each reaction's `me`; frames shared by every socket pass 0 (`me` is then false).
+ */
+export function readMessageFields<M extends MessageColumns>(m: M, viewer: SQLWrapper | number) {
+  return messageFields(
+    m,
+    sql<string>`coalesce((select u.username from ${users} u where u.id = ${m.userId}), ${m.role}::text)`,
+    sql<ReactionView[]>`coalesce((
+      select json_agg(json_build_object('emoji', x.emoji, 'count', x.count, 'me', x.me) order by x.first, x.emoji)
+        from (select emoji, count(*)::int as count, bool_or(user_id = ${viewer}) as me, min(created_at) as first
+                from ${messageReactions} where message_id = ${m.id} group by emoji) x), '[]'::json)`,
+  )
+}
+
+const m = alias(chatMessages, 'm')
+const viewer = sql.placeholder('viewer')
+const room = sql.placeholder('room')
+
+/** Statements built for one database (or transaction), by name. */
+const built = new WeakMap<Executor, Map<string, unknown>>()
+
+function prepared<T>(db: Executor, name: string, build: () => T): T {
+  let statements = built.get(db)
+  if (!statements) {
+    statements = new Map()
+    built.set(db, statements)
+  }
+  let statement = statements.get(name) as T | undefined
+  if (!statement) {
+    statement = build()
+    statements.set(name, statement)
+  }
+  return statement
+}
+
+// ---- send ----
+
+const sendRoles = sql.raw(
+  rolesAllowed('send_message')
+    .map((role) => `'${role}'`)
+    .join(', '),
+)
+
+/**
+ * The only statement that allocates seq. One statement: the room's counter UPDATE and the INSERT commit
+ * together, so seq has no gaps and no duplicates however many people send at once. The sender's right
+ * to send rides in the UPDATE (no extra round trip); the assistant's reply has none to check. It
+ * returns the message with the author's current name (a rename is seen at once), and what the
+ * assistant needs to decide whether to answer: the room's mode and title.
+ */
+function sendStatement(db: Executor, by: 'user' | 'assistant') {
+  return prepared(db, `send_${by}`, () => {
+    const mayStore =
+      by === 'user'
+        ? sql`exists (select 1 from ${chatParticipants} p where p.session_id = ${room}
+                         and p.user_id = ${sql.placeholder('user')} and p.role in (${sendRoles}))`
+        : sql`true`
+    const slot = db.$with('slot', { aiMode: chatSessions.aiMode, title: chatSessions.title }).as(
+      sql`update ${chatSessions}
+               set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
+             where id = ${room} and deleted_at is null and ${mayStore}
+         returning id, last_seq, ai_mode, title`,
+    )
+    const stored = db.$with('stored', getTableColumns(chatMessages)).as(
+      sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id, reply_to)
+          select slot.id, slot.last_seq, ${sql.placeholder('user')}::integer, ${by}::message_role,
+                 ${sql.placeholder('content')}::text, ${sql.placeholder('clientMsgId')}::varchar,
+                 ${sql.placeholder('replyTo')}::bigint
+            from slot
+          returning *`,
+    )
+    return db
+      .with(slot, stored)
+      .select({
+        message: messageFields(
+          stored,
+          sql<string>`coalesce((select u.username from ${users} u where u.id = "stored".${stored.userId}), ${by})`,
+          sql<ReactionView[]>`'[]'::json`,
+        ),
+        ai_mode: sql<SessionView['ai_mode']>`(select ai_mode from slot)`,
+        title: sql<string>`(select title from slot)`,
+      })
+      .from(stored)
+      .prepare(`send_${by}`)
+  })
+}
+
+export interface NewMessage {
+  sessionId: number
+  /** Null for the assistant. */
+  userId: number | null
+  content: string
+  clientMsgId: string | null
+  replyTo: number | null
+}
+
+/** The message stored, with the room's mode and title; undefined when the room is gone or the sender may not send. */
+export async function insertMessage(db: Executor, message: NewMessage) {
+  const by = message.userId === null ? 'assistant' : 'user'
+  const [row] = await sendStatement(db, by).execute({
+    room: message.sessionId,
+    user: message.userId,
+    content: message.content,
+    clientMsgId: message.clientMsgId,
+    replyTo: message.replyTo,
+  })
+  return row
+}
+
+// ---- reads ----
+
+/** A read statement's rows: the Message view itself (checked below). */
+function selectMessages(db: Executor) {
+  return db.select(readMessageFields(m, viewer)).from(m)
+}
+
+type MessageRow = Awaited<ReturnType<ReturnType<typeof selectMessages>['execute']>>[number]
+// The compiler connects the schema, these statements and the response schema: either side changing
+// alone fails here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const rowsAreMessageViews: Same<MessageRow, MessageView> = true
+void rowsAreMessageViews
+
+/**
+ * The caller's access, checked in the page's query: a participant of a room that is not deleted.
+ * Only an empty page needs to find out why.
+ */
+const mayRead = sql`exists (select 1 from ${chatParticipants} p join ${chatSessions} s on s.id = p.session_id
+                             where p.session_id = ${room} and p.user_id = ${viewer} and s.deleted_at is null)`
+
+type PageShape = 'newest' | 'before' | 'after'
+
+/**
+ * A page of history in one of three shapes. The page size (1..200, validated) and a zero skip are
+ * literals in the statement's text, not parameters: with parameters PostgreSQL keeps planning every
+ * execution anew; with literals a plan is made once per shape and size and reused.
+ */
+function pageStatement(db: Executor, shape: PageShape, limit: number, skip: number, checked: boolean) {
+  const name = `history_${shape}_${limit}_${skip === 0 ? 'first' : 'skip'}${checked ? '_checked' : ''}`
+  return prepared(db, name, () => {
+    const conditions: SQL[] = [eq(m.sessionId, room)]
+    if (shape === 'before') conditions.push(lt(m.seq, sql.placeholder('seq')))
+    if (shape === 'after') conditions.push(gt(m.seq, sql.placeholder('seq')))
+    if (checked) conditions.push(mayRead)
+    return selectMessages(db)
+      .where(and(...conditions))
+      .orderBy(shape === 'after' ? m.seq : desc(m.seq))
+      .limit(sql.raw(String(limit)) as unknown as number)
+      .offset(skip === 0 ? (sql.raw('0') as unknown as number) : sql.placeholder('skip'))
+      .prepare(name)
+  })
+}
+
+/**
+ * A page of a room's history, oldest first. Without a cursor: the newest `limit`; `before_seq`: the
+ * newest `limit` before it; `after_seq`: the oldest `limit` after it; `skip` counts back from the newest.
+ * Deleted messages stay in as tombstones, so seq has no gaps here either. `readerId`: the page is
+ * empty unless they are a participant of the room (and their reactions are marked `me`).
+ */
+export async function selectPage(
+  db: Executor,
+  sessionId: number,
+  query: MessagesQueryInput,
+  readerId?: number,
+): Promise<MessageView[]> {
+  const shape: PageShape =
+    query.after_seq !== undefined ? 'after' : query.before_seq !== undefined ? 'before' : 'newest'
+  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 200)
+    throw new RangeError(`page size ${query.limit} is not 1..200`)
+  const rows = await pageStatement(db, shape, query.limit, query.skip, readerId !== undefined).execute({
+    room: sessionId,
+    viewer: readerId ?? 0,
+    seq: query.after_seq ?? query.before_seq,
+    skip: query.skip,
+  })
+  if (shape !== 'after') rows.reverse()
+  return rows
+}
+
+/** One message of a room (a tombstone too), with its author's name and reactions. */
+export async function findMessage(
+  db: Executor,
+  sessionId: number,
+  messageId: number,
+  viewerId = 0,
+): Promise<MessageView | undefined> {
+  const statement = prepared(db, 'message_by_id', () =>
+    selectMessages(db)
+      .where(and(eq(m.sessionId, room), eq(m.id, sql.placeholder('id'))))
+      .prepare('message_by_id'),
+  )
+  const [row] = await statement.execute({ room: sessionId, id: messageId, viewer: viewerId })
+  return row
+}
+
+/** The sender's message with this `client_msg_id`, as it is now (edits and reactions included). */
+export async function findByClientMsgId(
+  db: Executor,
+  sessionId: number,
+  userId: number,
+  clientMsgId: string,
+): Promise<MessageView | undefined> {
+  const statement = prepared(db, 'message_by_client_msg_id', () =>
+    selectMessages(db)
+      .where(
+        and(eq(m.sessionId, room), eq(m.userId, viewer), eq(m.clientMsgId, sql.placeholder('clientMsgId'))),
+      )
+      .prepare('message_by_client_msg_id'),
+  )
+  const [row] = await statement.execute({ room: sessionId, viewer: userId, clientMsgId })
+  return row
+}
+
+/** Messages by id (any rooms), with their authors' names and reactions, in one query. */
+export async function findMessagesByIds(db: Executor, ids: number[], viewerId = 0): Promise<MessageView[]> {
+  if (ids.length === 0) return []
+  const statement = prepared(db, 'messages_by_ids', () =>
+    selectMessages(db)
+      .where(sql`${m.id} = any(${sql.placeholder('ids')}::bigint[])`)
+      .prepare('messages_by_ids'),
+  )
+  return statement.execute({ ids, viewer: viewerId })
+}
