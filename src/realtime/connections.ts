@@ -19,7 +19,7 @@ export interface Subscription {
   role: ParticipantRole
   /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
   lastSeq: number
-  /** While stored history is being replayed, live frames wait here (bounded: see the hub's `hold`). */
+  /** While stored history is being replayed, live frames wait here (bounded: see replay.ts). */
   waiting: Queued[] | null
   /** The bytes of the frames in `waiting`. */
   waitingBytes: number

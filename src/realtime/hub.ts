@@ -2,15 +2,17 @@
 // instance stored the change), are put back in seq order (sequencer.ts), and each is sent as the same
 // bytes to every socket (connections.ts). A socket that subscribes with after_seq gets the stored
 // messages it missed first, while live frames wait, so it sees every message once and in order.
-// Subscriptions, replay, gap fill, bus channels and presence stay together here: they share each
-// room's state and its order of events, which is what the no-gap, no-duplicate guarantee rests on.
+// Subscriptions, gap fill, bus channels and presence stay together here: they share each room's state
+// and its order of events, which is what the no-gap, no-duplicate guarantee rests on. The replay of one
+// socket (replay.ts) needs nothing of the room but its newest seq.
 import type { MessageView } from '../chat/chat.schemas.js'
 import type { ParticipantRole } from '../db/schema.js'
 import { type Bus, roomChannel, userChannel } from './bus.js'
-import { type Connection, createConnections, type Queued, type Subscription } from './connections.js'
+import { type Connection, createConnections } from './connections.js'
 import { frames } from './frames.js'
 import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
+import { createReplays, READ_PAGE } from './replay.js'
 import { createSequencer, type Sequencer } from './sequencer.js'
 import { decode, encode, type RoutingHeader } from './wire.js'
 
@@ -73,48 +75,16 @@ export interface Hub {
   closeAll(code: number, reason: string): Promise<void>
 }
 
-const REPLAY_PAGE = 200
-/** Live frames one socket may have waiting behind its replay; in bytes the bound is maxBufferedBytes. */
-const MAX_WAITING_FRAMES = 1024
-
 export function createHub(options: HubOptions): Hub {
   const { bus, presence, log } = options
   const sockets = createConnections(log, options.maxBufferedBytes)
-  const { write, writePaced } = sockets
+  const { write } = sockets
+  const replays = createReplays({ ...options, writePaced: sockets.writePaced })
+  const { hold } = replays
   const rooms = new Map<number, Room>()
 
   function sendTo(connection: Connection, frame: object): void {
     write(connection, Buffer.from(JSON.stringify(frame)))
-  }
-
-  /**
-   * Keeps a live frame for a socket whose replay is still running. A replay goes at the pace its
-   * reader reads; a room that produces more than the bound meanwhile (MAX_WAITING_FRAMES, or
-   * maxBufferedBytes: the same measure as a slow reader's send buffer) has outrun that reader, which
-   * is dropped as too slow rather than held for without bound. Only frames with a seq could be read
-   * again from the database; the others (typing, edits, reactions, presence) could not, and sending
-   * them without the messages around them would break the order, so the socket goes, and resumes
-   * with after_seq: the database has everything it missed.
-   */
-  function hold(connection: Connection, subscription: Subscription, queued: Queued): void {
-    const waiting = subscription.waiting as Queued[]
-    const { socket } = connection
-    if (socket.readyState !== socket.OPEN) return
-    if (
-      waiting.length >= MAX_WAITING_FRAMES ||
-      subscription.waitingBytes + queued.data.length > options.maxBufferedBytes
-    ) {
-      log.warn(
-        { userId: connection.userId, waiting: waiting.length, bytes: subscription.waitingBytes },
-        'dropping a websocket whose replay the room outran',
-      )
-      waiting.length = 0
-      subscription.waitingBytes = 0
-      socket.terminate()
-      return
-    }
-    waiting.push(queued)
-    subscription.waitingBytes += queued.data.length
   }
 
   function deliverMessage(room: Room, sessionId: number, seq: number, data: Buffer): void {
@@ -165,15 +135,11 @@ export function createHub(options: HubOptions): Hub {
         const next = room.sequencer.next
         if (rooms.get(sessionId) !== room || next === null) return
         const from = next - 1
-        const page = await options.loadMessagesAfter(
-          sessionId,
-          from,
-          Math.min(REPLAY_PAGE, before - from - 1),
-        )
+        const page = await options.loadMessagesAfter(sessionId, from, Math.min(READ_PAGE, before - from - 1))
         for (const message of page) {
           sequence(room, sessionId, message.seq, Buffer.from(JSON.stringify(frames.chatMessage(message))))
         }
-        if (page.length < REPLAY_PAGE) return
+        if (page.length < READ_PAGE) return
       }
     } catch (error) {
       log.error({ err: error, sessionId }, 'could not read missing messages')
@@ -306,34 +272,10 @@ export function createHub(options: HubOptions): Hub {
       return lastSeq
     },
 
-    async replay(connection, sessionId, afterSeq) {
+    replay(connection, sessionId, afterSeq) {
       // An after_seq beyond the room's newest message must not hide the messages that come next.
       const newest = (rooms.get(sessionId)?.sequencer.next ?? afterSeq + 1) - 1
-      let cursor = Math.min(afterSeq, newest)
-      for (;;) {
-        if (!connection.rooms.has(sessionId)) return
-        const page = await options.loadMessagesAfter(sessionId, cursor, REPLAY_PAGE)
-        for (const message of page) {
-          if (!(await writePaced(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))))
-            return
-          cursor = message.seq
-        }
-        if (page.length < REPLAY_PAGE) break
-      }
-      const subscription = connection.rooms.get(sessionId)
-      if (!subscription) return
-      subscription.lastSeq = Math.max(subscription.lastSeq, cursor)
-      // What arrived live meanwhile, skipping what the replay already sent; new frames keep queueing
-      // behind until the queue is empty.
-      const waiting = subscription.waiting ?? []
-      while (waiting.length > 0) {
-        const queued = waiting.shift() as Queued
-        subscription.waitingBytes -= queued.data.length
-        if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
-        if (queued.seq !== undefined) subscription.lastSeq = queued.seq
-        if (!(await writePaced(connection, queued.data))) return
-      }
-      subscription.waiting = null
+      return replays.replay(connection, sessionId, Math.min(afterSeq, newest))
     },
 
     unsubscribe: (connection, sessionId) => leaveRoom(connection, sessionId, true),

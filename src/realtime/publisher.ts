@@ -139,6 +139,13 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
     case 'ai_stop_requested':
       // The assistant acts on it; nothing goes to sockets.
       return
+    case 'presence_lapsed':
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        frames.presence(event.sessionId, { id: event.userId, username: event.username }, 'offline'),
+      )
+      return
     case 'account_renamed':
       hub.publishToUser(event.userId, { name: event.username })
       return

@@ -1,14 +1,12 @@
 // The realtime layer: bus and presence (Redis or in-process), the hub, the publisher of domain events,
 // and the /ws gateway with its limits (64 KiB frames, heartbeat, bounded send buffers).
 import websocket from '@fastify/websocket'
-import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { listMessagesAfter } from '../chat/messages.service.js'
+import { announcePresenceLapsed } from '../chat/signals.service.js'
 import type { Config } from '../config.js'
-import { users } from '../db/schema.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
-import { frames } from './frames.js'
 import { registerGateway } from './gateway.js'
 import { createHub, type Hub } from './hub.js'
 import {
@@ -82,7 +80,7 @@ export async function registerRealtime(
   app.deps.events.subscribe((event) => publishEvent(hub, event))
   // A user whose instance crashed is not left online: the room hears it as if they had left.
   parts.presence.onLapsed((sessionId, userId) => {
-    announceOffline(app, hub, sessionId, userId).catch((error: unknown) =>
+    announcePresenceLapsed(app.deps, sessionId, userId).catch((error: unknown) =>
       app.log.warn({ err: error, sessionId }, 'could not announce a lapsed presence'),
     )
   })
@@ -111,18 +109,4 @@ export async function registerRealtime(
     await parts.bus.close()
   })
   return hub
-}
-
-async function announceOffline(app: FastifyInstance, hub: Hub, sessionId: number, userId: number) {
-  const [user] = await app.deps.db
-    .select({ username: users.username })
-    .from(users)
-    .where(eq(users.id, userId))
-    .limit(1)
-  if (!user) return
-  hub.publishToRoom(
-    sessionId,
-    {},
-    frames.presence(sessionId, { id: userId, username: user.username }, 'offline'),
-  )
 }

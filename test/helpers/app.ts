@@ -74,7 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = parseConfig({
     ENVIRONMENT: 'test',
     DEBUG: 'false',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     BCRYPT_ROUNDS: '4',
     // Every test signs up and logs in from 127.0.0.1: the rate-limit tests turn limits on themselves.
     RATE_LIMITS: 'off',

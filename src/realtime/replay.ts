@@ -1,0 +1,91 @@
+// One socket catching up on a room it follows with after_seq: the stored messages it missed go first,
+// at the pace its reader reads, while the room's live frames wait behind them (bounded); then what
+// waited, skipping what the replay already sent; then the socket is live. It sees every message once
+// and in order.
+import type { MessageView } from '../chat/chat.schemas.js'
+import type { Connection, Queued, Subscription } from './connections.js'
+import { frames } from './frames.js'
+
+/** Stored messages read from the database at a time (replays and gap fills). */
+export const READ_PAGE = 200
+/** Live frames one socket may have waiting behind its replay; in bytes the bound is maxBufferedBytes. */
+const MAX_WAITING_FRAMES = 1024
+
+export interface ReplayOptions {
+  /** Stored messages of a room with seq > afterSeq, oldest first (at most `limit`). */
+  loadMessagesAfter(sessionId: number, afterSeq: number, limit: number): Promise<MessageView[]>
+  /** Writes when the socket has room; false once it is gone (see connections.ts). */
+  writePaced(connection: Connection, data: Buffer): Promise<boolean>
+  log: { warn(obj: object, msg: string): void }
+  maxBufferedBytes: number
+}
+
+export interface Replays {
+  /** Keeps a live frame for a socket whose replay is still running (or drops the socket: see below). */
+  hold(connection: Connection, subscription: Subscription, queued: Queued): void
+  /** Sends the stored messages after `afterSeq`, then what waited, then makes the subscription live. */
+  replay(connection: Connection, sessionId: number, afterSeq: number): Promise<void>
+}
+
+export function createReplays(options: ReplayOptions): Replays {
+  const { writePaced, log } = options
+
+  return {
+    /**
+     * A replay goes at the pace its reader reads; a room that produces more than the bound meanwhile
+     * (MAX_WAITING_FRAMES, or maxBufferedBytes: the same measure as a slow reader's send buffer) has
+     * outrun that reader, which is dropped as too slow rather than held for without bound. Only frames
+     * with a seq could be read again from the database; the others (typing, edits, reactions, presence)
+     * could not, and sending them without the messages around them would break the order, so the
+     * socket goes, and resumes with after_seq: the database has everything it missed.
+     */
+    hold(connection, subscription, queued) {
+      const waiting = subscription.waiting as Queued[]
+      const { socket } = connection
+      if (socket.readyState !== socket.OPEN) return
+      if (
+        waiting.length >= MAX_WAITING_FRAMES ||
+        subscription.waitingBytes + queued.data.length > options.maxBufferedBytes
+      ) {
+        log.warn(
+          { userId: connection.userId, waiting: waiting.length, bytes: subscription.waitingBytes },
+          'dropping a websocket whose replay the room outran',
+        )
+        waiting.length = 0
+        subscription.waitingBytes = 0
+        socket.terminate()
+        return
+      }
+      waiting.push(queued)
+      subscription.waitingBytes += queued.data.length
+    },
+
+    async replay(connection, sessionId, afterSeq) {
+      let cursor = afterSeq
+      for (;;) {
+        if (!connection.rooms.has(sessionId)) return
+        const page = await options.loadMessagesAfter(sessionId, cursor, READ_PAGE)
+        for (const message of page) {
+          if (!(await writePaced(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))))
+            return
+          cursor = message.seq
+        }
+        if (page.length < READ_PAGE) break
+      }
+      const subscription = connection.rooms.get(sessionId)
+      if (!subscription) return
+      subscription.lastSeq = Math.max(subscription.lastSeq, cursor)
+      // What arrived live meanwhile, skipping what the replay already sent; new frames keep queueing
+      // behind until the queue is empty.
+      const waiting = subscription.waiting ?? []
+      while (waiting.length > 0) {
+        const queued = waiting.shift() as Queued
+        subscription.waitingBytes -= queued.data.length
+        if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
+        if (queued.seq !== undefined) subscription.lastSeq = queued.seq
+        if (!(await writePaced(connection, queued.data))) return
+      }
+      subscription.waiting = null
+    },
+  }
+}
