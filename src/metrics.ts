@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { DatabaseHandle } from './db/connect.js'
 import type { DomainEvents } from './events.js'
-import type { Hub } from './realtime/hub.js'
+import type { Hub } from './realtime/rooms.js'
 
 export function registerMetrics(
   app: FastifyInstance,

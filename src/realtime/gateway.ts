@@ -13,7 +13,7 @@ import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { routeLimit } from '../http/rate-limits.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
-import type { Connection, Hub } from './hub.js'
+import type { Connection, Hub } from './rooms.js'
 import { createInboundQueue } from './inbound.js'
 
 const POLICY_VIOLATION = 1008

@@ -1,7 +1,7 @@
 // Turns domain events into frames and publishes each once on its room's (or user's) channel.
 import type { DomainEvent } from '../events.js'
 import { frames } from './frames.js'
-import type { Hub } from './hub.js'
+import type { Hub } from './rooms.js'
 import type { ServerFrameOf } from './protocol.js'
 
 export function publishEvent(hub: Hub, event: DomainEvent): void {

@@ -8,7 +8,7 @@ import { announcePresenceLapsed } from '../chat/signals.service.js'
 import type { Config } from '../config.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
 import { registerGateway } from './gateway.js'
-import { createHub, type Hub } from './hub.js'
+import { createHub, type Hub } from './rooms.js'
 import {
   createMemoryPresence,
   createRedisPresence,

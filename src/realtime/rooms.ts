@@ -1,4 +1,4 @@
-// The rooms this instance's sockets follow. Room frames come from the bus (published by whichever
+// The hub: the rooms this instance's sockets follow. Room frames come from the bus (published by whichever
 // instance stored the change), are put back in seq order (sequencer.ts), and each is sent as the same
 // bytes to every socket (connections.ts). A socket that subscribes with after_seq gets the stored
 // messages it missed first, while live frames wait, so it sees every message once and in order.
