@@ -9,6 +9,7 @@ import {
   desc,
   eq,
   getTableColumns,
+  getTableName,
   gt,
   lt,
   type SQL,
@@ -26,6 +27,15 @@ function iso<Nullable extends boolean = false>(column: Column | SQL) {
   return sql<
     Nullable extends true ? string | null : string
   >`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+/**
+ * A column of the outer query, qualified, for a subquery: Drizzle leaves the columns of a one-table
+ * select unqualified, and there an outer `"id"` would silently name a column of the subquery's table
+ * once that table had one.
+ */
+function outer(column: Column): SQL {
+  return sql`${sql.identifier(getTableName(column.table))}.${sql.identifier(column.name)}`
 }
 
 type MessageColumns = { [K in keyof typeof chatMessages._.columns]: Column }
@@ -61,11 +71,11 @@ function messageFields<M extends MessageColumns>(
 export function readMessageFields<M extends MessageColumns>(m: M, viewer: SQLWrapper | number) {
   return messageFields(
     m,
-    sql<string>`coalesce((select u.username from ${users} u where u.id = ${m.userId}), ${m.role}::text)`,
+    sql<string>`coalesce((select u.username from ${users} u where u.id = ${outer(m.userId)}), ${m.role}::text)`,
     sql<ReactionView[]>`coalesce((
       select json_agg(json_build_object('emoji', x.emoji, 'count', x.count, 'me', x.me) order by x.first, x.emoji)
         from (select emoji, count(*)::int as count, bool_or(user_id = ${viewer}) as me, min(created_at) as first
-                from ${messageReactions} where message_id = ${m.id} group by emoji) x), '[]'::json)`,
+                from ${messageReactions} where message_id = ${outer(m.id)} group by emoji) x), '[]'::json)`,
   )
 }
 
@@ -105,41 +115,43 @@ const sendRoles = sql.raw(
  * returns the message with the author's current name (a rename is seen at once), and what the
  * assistant needs to decide whether to answer: the room's mode and title.
  */
+function sendQuery(db: Executor, by: 'user' | 'assistant') {
+  const role = sql.raw(`'${by}'`)
+  const mayStore =
+    by === 'user'
+      ? sql`exists (select 1 from ${chatParticipants} p where p.session_id = ${room}
+                       and p.user_id = ${sql.placeholder('user')} and p.role in (${sendRoles}))`
+      : sql`true`
+  const slot = db.$with('slot', { aiMode: chatSessions.aiMode, title: chatSessions.title }).as(
+    sql`update ${chatSessions}
+             set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
+           where id = ${room} and deleted_at is null and ${mayStore}
+       returning id, last_seq, ai_mode, title`,
+  )
+  const stored = db.$with('stored', getTableColumns(chatMessages)).as(
+    sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id, reply_to)
+        select slot.id, slot.last_seq, ${sql.placeholder('user')}::integer, ${role}::message_role,
+               ${sql.placeholder('content')}::text, ${sql.placeholder('clientMsgId')}::varchar,
+               ${sql.placeholder('replyTo')}::bigint
+          from slot
+        returning *`,
+  )
+  return db
+    .with(slot, stored)
+    .select({
+      message: messageFields(
+        stored,
+        sql<string>`coalesce((select u.username from ${users} u where u.id = "stored".${stored.userId}), ${role})`,
+        sql<ReactionView[]>`'[]'::json`,
+      ),
+      ai_mode: sql<SessionView['ai_mode']>`(select ai_mode from slot)`,
+      title: sql<string>`(select title from slot)`,
+    })
+    .from(stored)
+}
+
 function sendStatement(db: Executor, by: 'user' | 'assistant') {
-  return prepared(db, `send_${by}`, () => {
-    const mayStore =
-      by === 'user'
-        ? sql`exists (select 1 from ${chatParticipants} p where p.session_id = ${room}
-                         and p.user_id = ${sql.placeholder('user')} and p.role in (${sendRoles}))`
-        : sql`true`
-    const slot = db.$with('slot', { aiMode: chatSessions.aiMode, title: chatSessions.title }).as(
-      sql`update ${chatSessions}
-               set last_seq = last_seq + 1, message_count = message_count + 1, last_activity_at = now()
-             where id = ${room} and deleted_at is null and ${mayStore}
-         returning id, last_seq, ai_mode, title`,
-    )
-    const stored = db.$with('stored', getTableColumns(chatMessages)).as(
-      sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id, reply_to)
-          select slot.id, slot.last_seq, ${sql.placeholder('user')}::integer, ${by}::message_role,
-                 ${sql.placeholder('content')}::text, ${sql.placeholder('clientMsgId')}::varchar,
-                 ${sql.placeholder('replyTo')}::bigint
-            from slot
-          returning *`,
-    )
-    return db
-      .with(slot, stored)
-      .select({
-        message: messageFields(
-          stored,
-          sql<string>`coalesce((select u.username from ${users} u where u.id = "stored".${stored.userId}), ${by})`,
-          sql<ReactionView[]>`'[]'::json`,
-        ),
-        ai_mode: sql<SessionView['ai_mode']>`(select ai_mode from slot)`,
-        title: sql<string>`(select title from slot)`,
-      })
-      .from(stored)
-      .prepare(`send_${by}`)
-  })
+  return prepared(db, `send_${by}`, () => sendQuery(db, by).prepare(`send_${by}`))
 }
 
 export interface NewMessage {
@@ -192,20 +204,21 @@ type PageShape = 'newest' | 'before' | 'after'
  * literals in the statement's text, not parameters: with parameters PostgreSQL keeps planning every
  * execution anew; with literals a plan is made once per shape and size and reused.
  */
+function pageQuery(db: Executor, shape: PageShape, limit: number, skip: number, checked: boolean) {
+  const conditions: SQL[] = [eq(m.sessionId, room)]
+  if (shape === 'before') conditions.push(lt(m.seq, sql.placeholder('seq')))
+  if (shape === 'after') conditions.push(gt(m.seq, sql.placeholder('seq')))
+  if (checked) conditions.push(mayRead)
+  return selectMessages(db)
+    .where(and(...conditions))
+    .orderBy(shape === 'after' ? m.seq : desc(m.seq))
+    .limit(sql.raw(String(limit)) as unknown as number)
+    .offset(skip === 0 ? (sql.raw('0') as unknown as number) : sql.placeholder('skip'))
+}
+
 function pageStatement(db: Executor, shape: PageShape, limit: number, skip: number, checked: boolean) {
   const name = `history_${shape}_${limit}_${skip === 0 ? 'first' : 'skip'}${checked ? '_checked' : ''}`
-  return prepared(db, name, () => {
-    const conditions: SQL[] = [eq(m.sessionId, room)]
-    if (shape === 'before') conditions.push(lt(m.seq, sql.placeholder('seq')))
-    if (shape === 'after') conditions.push(gt(m.seq, sql.placeholder('seq')))
-    if (checked) conditions.push(mayRead)
-    return selectMessages(db)
-      .where(and(...conditions))
-      .orderBy(shape === 'after' ? m.seq : desc(m.seq))
-      .limit(sql.raw(String(limit)) as unknown as number)
-      .offset(skip === 0 ? (sql.raw('0') as unknown as number) : sql.placeholder('skip'))
-      .prepare(name)
-  })
+  return prepared(db, name, () => pageQuery(db, shape, limit, skip, checked).prepare(name))
 }
 
 /**
@@ -277,4 +290,30 @@ export async function findMessagesByIds(db: Executor, ids: number[], viewerId = 
       .prepare('messages_by_ids'),
   )
   return statement.execute({ ids, viewer: viewerId })
+}
+
+/** A statement's text and its parameters' names in order. */
+export interface StatementText {
+  name: string
+  sql: string
+  params: string[]
+}
+
+function textOf(name: string, query: { toSQL(): { sql: string; params: unknown[] } }): StatementText {
+  const { sql: text, params } = query.toSQL()
+  const names = params.map((param) => (param as { name?: string }).name)
+  if (names.some((name) => name === undefined))
+    throw new Error(`${name} has a parameter that is not a placeholder`)
+  return { name, sql: text, params: names as string[] }
+}
+
+/**
+ * The SQL of a user's send and of a history page by `before_seq` as the caller's, exactly as Insurge
+ * prepares them: bench/servers/bare-chat.ts runs these without the app around them.
+ */
+export function statementTexts(db: Executor, pageSize: number): Record<'send' | 'page', StatementText> {
+  return {
+    send: textOf('send_user', sendQuery(db, 'user')),
+    page: textOf(`history_before_${pageSize}`, pageQuery(db, 'before', pageSize, 0, true)),
+  }
 }
