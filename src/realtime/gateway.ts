@@ -13,8 +13,8 @@ import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { routeLimit } from '../http/rate-limits.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
-import type { Connection, Hub } from './rooms.js'
 import { createInboundQueue } from './inbound.js'
+import type { Connection, Hub } from './rooms.js'
 
 const POLICY_VIOLATION = 1008
 

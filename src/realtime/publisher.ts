@@ -1,8 +1,8 @@
 // Turns domain events into frames and publishes each once on its room's (or user's) channel.
 import type { DomainEvent } from '../events.js'
 import { frames } from './frames.js'
-import type { Hub } from './rooms.js'
 import type { ServerFrameOf } from './protocol.js'
+import type { Hub } from './rooms.js'
 
 export function publishEvent(hub: Hub, event: DomainEvent): void {
   const timestamp = new Date().toISOString()

@@ -8,7 +8,6 @@ import { announcePresenceLapsed } from '../chat/signals.service.js'
 import type { Config } from '../config.js'
 import { type Bus, createMemoryBus, createRedisBus } from './bus.js'
 import { registerGateway } from './gateway.js'
-import { createHub, type Hub } from './rooms.js'
 import {
   createMemoryPresence,
   createRedisPresence,
@@ -16,6 +15,7 @@ import {
   type PresenceStore,
 } from './presence.js'
 import { publishEvent } from './publisher.js'
+import { createHub, type Hub } from './rooms.js'
 
 export const MAX_FRAME_BYTES = 64 * 1024
 
