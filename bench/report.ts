@@ -15,6 +15,8 @@ export interface ScenarioOutcome {
   /** The headline ratio (Insurge / baseline) and any others, each named by what it divides. */
   ratio: Record<string, number | null>
   peer?: Figures
+  /** Further reference figures (e.g. a hello route: the floor of any HTTP work). */
+  hello?: Figures
   settings: Record<string, unknown>
   /** True when the load generator's CPU was near a full core in any measured run. */
   load_generator_bottleneck: boolean

@@ -1,5 +1,7 @@
 // History reads: GET /api/v1/chat/sessions/:id/messages?before_seq=…&limit=50 at random pages of a room,
-// with autocannon. Baseline: a bare Fastify hello route on the same pinned core, same connections.
+// with autocannon. Baseline: the bare server (bench/servers/bare-chat.ts: node:http, pg named statements,
+// the same SQL, JWT checks and JSON) on the same pinned core, same connections; also a bare Fastify hello
+// route, the floor of any HTTP work.
 import { createDeployment, seedMessages, seedRooms, seedUsers } from '../bench-database.js'
 import { type Child, startChild } from '../children.js'
 import { type HttpLoad, runHttpLoad, warmUp } from '../load/http-load.js'
@@ -14,6 +16,7 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
   const deployment = await createDeployment(settings)
   let insurge: Child | undefined
   let hello: Child | undefined
+  let bareChat: Child | undefined
   try {
     const users = await seedUsers(deployment.pool, 5, 'unused')
     const [reader, ...others] = users as [number, ...number[]]
@@ -27,14 +30,17 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
       cpuProfileDir: settings.cpuProfileDir,
     })
     hello = await startChild('hello', { core: settings.serverCore, cpuProfileDir: settings.cpuProfileDir })
-    const pages: HttpLoad = {
-      url: `http://127.0.0.1:${insurge.ready.port}`,
+    bareChat = await startChild('bare-chat', { core: settings.serverCore, env: deployment.env })
+    const pagesOf = (port: unknown): HttpLoad => ({
+      url: `http://127.0.0.1:${port}`,
       connections,
       durationS: windowS,
       headers: { authorization: `Bearer ${token}` },
       path: () =>
         `/api/v1/chat/sessions/${roomId}/messages?limit=${PAGE}&before_seq=${PAGE + 1 + Math.floor(Math.random() * (messages - PAGE))}`,
-    }
+    })
+    const pages = pagesOf(insurge.ready.port)
+    const barePages = pagesOf(bareChat.ready.port)
     const bare: HttpLoad = {
       url: `http://127.0.0.1:${hello.ready.port}/hello`,
       connections,
@@ -42,34 +48,38 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
     }
     await warmUp(pages, settings.warmupS)
     await warmUp(bare, settings.warmupS)
+    await warmUp(barePages, settings.warmupS)
     const app: Figures[] = []
     const base: Figures[] = []
+    const helloRuns: Figures[] = []
     for (let i = 0; i < settings.runs; i++) {
       const a = await runHttpLoad(pages, [insurge.pid])
+      const c = await runHttpLoad(barePages, [bareChat.pid])
       const b = await runHttpLoad(bare, [hello.pid])
       log(
-        `pages: ${Math.round(a.rps as number)} req/s p99 ${a.p99_ms} ms (server cpu ${a.server_cpu}, load cpu ${a.load_cpu}); hello: ${Math.round(b.rps as number)} req/s p99 ${b.p99_ms} ms (load cpu ${b.load_cpu})`,
+        `pages: ${Math.round(a.rps as number)} req/s p99 ${a.p99_ms} ms (server cpu ${a.server_cpu}, load cpu ${a.load_cpu}); bare server: ${Math.round(c.rps as number)} req/s p99 ${c.p99_ms} ms (server cpu ${c.server_cpu}); hello: ${Math.round(b.rps as number)} req/s (load cpu ${b.load_cpu})`,
       )
       app.push(a)
-      base.push(b)
+      base.push(c)
+      helloRuns.push(b)
     }
     const figures = medianFigures(app)
     const baseline = medianFigures(base)
+    const helloFigures = medianFigures(helloRuns)
     const ratio = {
       rps: ratioOf(figures.rps, baseline.rps),
       p99_ms: ratioOf(figures.p99_ms, baseline.p99_ms),
+      rps_to_hello: ratioOf(figures.rps, helloFigures.rps),
     }
     const bottleneck = figures.load_bottleneck === true || baseline.load_bottleneck === true
     return {
       summary:
-        `pages of ${PAGE} by before_seq: ${fmt(figures.rps)} req/s p99 ${fmt(figures.p99_ms)} ms vs Fastify hello ` +
-        `${fmt(baseline.rps)} req/s p99 ${fmt(baseline.p99_ms)} ms (ratio ${fmt(ratio.rps)})` +
-        (baseline.load_bottleneck
-          ? ' [autocannon near 100% CPU against hello: the baseline is a floor]'
-          : '') +
+        `pages of ${PAGE} by before_seq: ${fmt(figures.rps)} req/s p99 ${fmt(figures.p99_ms)} ms vs the bare server ` +
+        `${fmt(baseline.rps)} req/s p99 ${fmt(baseline.p99_ms)} ms (ratio ${fmt(ratio.rps)}); Fastify hello ${fmt(helloFigures.rps)} req/s` +
         (figures.load_bottleneck ? ' [autocannon near 100% CPU against Insurge]' : ''),
       figures,
       baseline,
+      hello: helloFigures,
       ratio,
       settings: { ...settings.history, page: PAGE, runs: settings.runs, warmup_s: settings.warmupS },
       load_generator_bottleneck: bottleneck,
@@ -77,11 +87,12 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
         `One room of ${messages} messages (every 100th a tombstone), pages at random before_seq; each request authenticates (JWT + user row), checks membership, reads the page and its reactions.`,
         `Both servers pinned to core ${settings.serverCore}, autocannon to core ${settings.loadCore}; PostgreSQL is not pinned.`,
       ],
-      runs: app.map((a, i) => ({ insurge: a, hello: base[i] })),
+      runs: app.map((a, i) => ({ insurge: a, bare: base[i], hello: helloRuns[i] })),
     }
   } finally {
     await insurge?.stop()
     await hello?.stop()
+    await bareChat?.stop()
     await deployment.drop()
   }
 }

@@ -5,10 +5,12 @@
 // code: the issue 14 ratios divide by this server's figures.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { statementTexts } from '../../src/chat/message-queries.js'
+import { users } from '../../src/db/schema.js'
 import { lagHandlers, memoryHandlers, serveCommands } from './commands.js'
 
 const env = process.env
@@ -18,7 +20,14 @@ const prefix = env.REDIS_KEY_PREFIX ?? 'insurge'
 const key = Buffer.from(env.SECRET_KEY ?? '', 'utf8')
 const PAGE = 50
 const texts = statementTexts(drizzle.mock(), PAGE)
-const USER_SQL = 'select id, username, is_active, tokens_valid_after from users where id = $1 limit 1'
+// Insurge's user read (src/auth/actor.ts), the same text.
+const USER = drizzle
+  .mock()
+  .select()
+  .from(users)
+  .where(eq(users.id, sql.placeholder('id')))
+  .limit(1)
+  .toSQL()
 const MESSAGE_KEYS = [
   'id',
   'session_id',
@@ -65,7 +74,7 @@ function verifyAccess(header: string | undefined): { sub: number; iat: number } 
 async function authenticate(request: IncomingMessage): Promise<{ id: number } | undefined> {
   const claims = verifyAccess(request.headers.authorization)
   if (!claims) return undefined
-  const { rows } = await pool.query({ name: 'user_by_id', text: USER_SQL, values: [claims.sub] })
+  const { rows } = await pool.query({ name: 'user_by_id', text: USER.sql, values: [claims.sub, 1] })
   const user = rows[0]
   if (!user?.is_active) return undefined
   if (user.tokens_valid_after && claims.iat * 1000 < user.tokens_valid_after.getTime()) return undefined

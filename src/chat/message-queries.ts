@@ -18,6 +18,7 @@ import {
 } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../db/connect.js'
+import { prepared } from '../db/prepared.js'
 import { chatMessages, chatParticipants, chatSessions, messageReactions, users } from '../db/schema.js'
 import type { MessagesQueryInput, MessageView, ReactionView, SessionView } from './chat.schemas.js'
 import { rolesAllowed } from './permissions.js'
@@ -82,23 +83,6 @@ export function readMessageFields<M extends MessageColumns>(m: M, viewer: SQLWra
 const m = alias(chatMessages, 'm')
 const viewer = sql.placeholder('viewer')
 const room = sql.placeholder('room')
-
-/** Statements built for one database (or transaction), by name. */
-const built = new WeakMap<Executor, Map<string, unknown>>()
-
-function prepared<T>(db: Executor, name: string, build: () => T): T {
-  let statements = built.get(db)
-  if (!statements) {
-    statements = new Map()
-    built.set(db, statements)
-  }
-  let statement = statements.get(name) as T | undefined
-  if (!statement) {
-    statement = build()
-    statements.set(name, statement)
-  }
-  return statement
-}
 
 // ---- send ----
 
