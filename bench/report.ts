@@ -17,6 +17,8 @@ export interface ScenarioOutcome {
   peer?: Figures
   /** Further reference figures (e.g. a hello route: the floor of any HTTP work). */
   hello?: Figures
+  /** PostgreSQL alone running the same statement. */
+  pgbench?: Figures
   settings: Record<string, unknown>
   /** True when the load generator's CPU was near a full core in any measured run. */
   load_generator_bottleneck: boolean

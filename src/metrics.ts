@@ -2,6 +2,7 @@
 // fan-out deliveries, assistant outcomes, database pool use, and Node's own (event-loop lag included).
 import type { FastifyInstance } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { sendBatchStats } from './chat/send-batcher.js'
 import type { DatabaseHandle } from './db/connect.js'
 import type { DomainEvents } from './events.js'
 import type { Hub } from './realtime/rooms.js'
@@ -83,6 +84,28 @@ export function registerMetrics(
       messages.inc({ role: event.message.role })
       if (event.message.role === 'assistant') aiReplies.inc({ outcome: 'stored' })
     } else if (event.type === 'ai_failed') aiReplies.inc({ outcome: 'failed' })
+  })
+  let batchesReported = 0
+  let batchedReported = 0
+  new Counter({
+    name: 'insurge_send_batches_total',
+    help: 'Statements that stored several sends at once (sends that arrived together)',
+    registers,
+    collect() {
+      const { batches } = sendBatchStats(parts.database.db)
+      this.inc(batches - batchesReported)
+      batchesReported = batches
+    },
+  })
+  new Counter({
+    name: 'insurge_sends_batched_total',
+    help: 'Messages stored by those batch statements',
+    registers,
+    collect() {
+      const { messages: batched } = sendBatchStats(parts.database.db)
+      this.inc(batched - batchedReported)
+      batchedReported = batched
+    },
   })
   new Gauge({
     name: 'insurge_db_pool_connections',

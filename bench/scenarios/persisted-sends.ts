@@ -1,6 +1,7 @@
 // Persisted sends: POST /api/v1/chat/sessions/:id/messages with autocannon across 1, 10 and 1,000 rooms
-// on PostgreSQL, rate limits off. Baseline: pgbench running Insurge's own send statement (the seq-
-// allocating UPDATE … RETURNING and the INSERT, with its permission check) at the same concurrency.
+// on PostgreSQL, rate limits off. Baseline: the bare server (bench/servers/bare-chat.ts: node:http, pg
+// named statements, Insurge's own send SQL, the same JWT checks, user read, JSON and Redis PUBLISH) at
+// the same concurrency; also pgbench running the send statement alone.
 import { createDeployment, seedRooms, seedUsers } from '../bench-database.js'
 import { startChild } from '../children.js'
 import { runHttpLoad, warmUp } from '../load/http-load.js'
@@ -13,7 +14,7 @@ const CONTENT = 'A message of about the length people type in a chat, stored and
 /** The app's ISO format; pgbench would read `:MI` and `:SS` as its variables, hence chr(58). */
 const ISO = `'YYYY-MM-DD"T"HH24' || chr(58) || 'MI' || chr(58) || 'SS.MS"Z"'`
 
-/** The statement of insertWithNextSeq (src/chat/messages.service.ts), in pgbench's variables. */
+/** The send statement of src/chat/message-queries.ts (as it was when this was written), in pgbench's variables. */
 const SEND_SQL = `\\set room :first + random(0, :rooms - 1)
 with slot as (
   update chat_sessions
@@ -50,26 +51,33 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
       env: deployment.env,
       cpuProfileDir: settings.cpuProfileDir,
     })
+    const bare = await startChild('bare-chat', { core: settings.serverCore, env: deployment.env })
     const figures: Figures = {}
     const baseline: Figures = {}
+    const pgbenchFigures: Figures = {}
     const runs: unknown[] = []
     let bottleneck = false
     try {
       for (const rooms of roomCounts) {
-        const load = {
-          url: `http://127.0.0.1:${server.ready.port}`,
+        const loadOf = (port: unknown) => ({
+          url: `http://127.0.0.1:${port}`,
           connections,
           durationS: windowS,
           method: 'POST' as const,
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ content: CONTENT }),
           path: () => `/api/v1/chat/sessions/${first + Math.floor(Math.random() * rooms)}/messages`,
-        }
+        })
+        const load = loadOf(server.ready.port)
+        const bareLoad = loadOf(bare.ready.port)
         await warmUp(load, settings.warmupS)
+        await warmUp(bareLoad, settings.warmupS)
         const app: Figures[] = []
         const bench: Figures[] = []
+        const bareRuns: Figures[] = []
         for (let i = 0; i < settings.runs; i++) {
           const a = await runHttpLoad(load, [server.pid])
+          const c = await runHttpLoad(bareLoad, [bare.pid])
           const b = await runPgbench({
             databaseUrl: deployment.env.DATABASE_URL as string,
             script: SEND_SQL,
@@ -79,15 +87,17 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
             core: settings.loadCore,
           })
           log(
-            `${rooms} rooms: insurge ${round(a.rps as number)} msg/s p99 ${a.p99_ms} ms (server cpu ${round(a.server_cpu as number)}, load cpu ${round(a.load_cpu as number)}); pgbench ${round(b.tps)} tps p99 ${round(b.p99_ms)} ms`,
+            `${rooms} rooms: insurge ${round(a.rps as number)} msg/s p99 ${a.p99_ms} ms (server cpu ${round(a.server_cpu as number)}, load cpu ${round(a.load_cpu as number)}); bare server ${round(c.rps as number)} msg/s p99 ${c.p99_ms} ms (server cpu ${round(c.server_cpu as number)}); pgbench ${round(b.tps)} tps p99 ${round(b.p99_ms)} ms`,
           )
           if (a.non2xx || a.errors) log(`  insurge answered ${a.non2xx} non-2xx and ${a.errors} errors`)
           app.push(a)
           bench.push(b)
-          runs.push({ rooms, insurge: a, pgbench: b })
+          bareRuns.push(c)
+          runs.push({ rooms, insurge: a, bare: c, pgbench: b })
         }
         const a = medianFigures(app)
         const b = medianFigures(bench)
+        const c = medianFigures(bareRuns)
         bottleneck ||= a.load_bottleneck === true
         Object.assign(figures, {
           [`messages_per_s@${rooms}`]: round(a.rps as number),
@@ -98,6 +108,12 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
           [`non2xx@${rooms}`]: a.non2xx,
         })
         Object.assign(baseline, {
+          [`messages_per_s@${rooms}`]: round(c.rps as number),
+          [`p50_ms@${rooms}`]: c.p50_ms,
+          [`p99_ms@${rooms}`]: c.p99_ms,
+          [`server_cpu@${rooms}`]: c.server_cpu,
+        })
+        Object.assign(pgbenchFigures, {
           [`messages_per_s@${rooms}`]: round(b.tps as number),
           [`p50_ms@${rooms}`]: round(b.p50_ms as number),
           [`p99_ms@${rooms}`]: round(b.p99_ms as number),
@@ -106,6 +122,7 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
       }
     } finally {
       await server.stop()
+      await bare.stop()
     }
     const ratio: Record<string, number | null> = {}
     for (const rooms of roomCounts) {
@@ -114,15 +131,20 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
         baseline[`messages_per_s@${rooms}`],
       )
       ratio[`p99_ms@${rooms}`] = ratioOf(figures[`p99_ms@${rooms}`], baseline[`p99_ms@${rooms}`])
+      ratio[`messages_per_s_to_pgbench@${rooms}`] = ratioOf(
+        figures[`messages_per_s@${rooms}`],
+        pgbenchFigures[`messages_per_s@${rooms}`],
+      )
     }
     const parts = roomCounts.map(
       (rooms) =>
-        `${rooms} room${rooms === 1 ? '' : 's'} ${fmt(figures[`messages_per_s@${rooms}`])} msg/s p99 ${fmt(figures[`p99_ms@${rooms}`])} ms vs pgbench ${fmt(baseline[`messages_per_s@${rooms}`])} (ratio ${fmt(ratio[`messages_per_s@${rooms}`])})`,
+        `${rooms} room${rooms === 1 ? '' : 's'} ${fmt(figures[`messages_per_s@${rooms}`])} msg/s p99 ${fmt(figures[`p99_ms@${rooms}`])} ms vs the bare server ${fmt(baseline[`messages_per_s@${rooms}`])} (ratio ${fmt(ratio[`messages_per_s@${rooms}`])}), pgbench ${fmt(pgbenchFigures[`messages_per_s@${rooms}`])}`,
     )
     return {
       summary: `${connections} connections; ${parts.join('; ')}${bottleneck ? ' [load generator near 100% CPU]' : ''}`,
       figures,
       baseline,
+      pgbench: pgbenchFigures,
       ratio,
       settings: { ...settings.persistedSends, runs: settings.runs, warmup_s: settings.warmupS },
       load_generator_bottleneck: bottleneck,

@@ -39,6 +39,11 @@ function outer(column: Column): SQL {
   return sql`${sql.identifier(getTableName(column.table))}.${sql.identifier(column.name)}`
 }
 
+/** A column of the `stored` CTE, qualified whatever Drizzle would render for it. */
+function inStored(column: Column): SQL {
+  return sql`${sql.identifier('stored')}.${sql.identifier(column.name)}`
+}
+
 type MessageColumns = { [K in keyof typeof chatMessages._.columns]: Column }
 
 /** The Message view's fields from a source of message columns (the table, an alias, or a CTE of it). */
@@ -125,7 +130,7 @@ function sendQuery(db: Executor, by: 'user' | 'assistant') {
     .select({
       message: messageFields(
         stored,
-        sql<string>`coalesce((select u.username from ${users} u where u.id = "stored".${stored.userId}), ${role})`,
+        sql<string>`coalesce((select u.username from ${users} u where u.id = ${inStored(stored.userId)}), ${role})`,
         sql<ReactionView[]>`'[]'::json`,
       ),
       ai_mode: sql<SessionView['ai_mode']>`(select ai_mode from slot)`,
@@ -158,6 +163,83 @@ export async function insertMessage(db: Executor, message: NewMessage) {
     replyTo: message.replyTo,
   })
   return row
+}
+
+/**
+ * Several users' sends in one statement: what the send statement does, for each of up to
+ * SEND_BATCH_MAX messages at once (any rooms). The rooms' rows are locked in id order first, so two
+ * batches (or a batch and a single send) touching the same rooms wait for each other instead of
+ * deadlocking, which separate statements in one transaction would. Each room's counter moves by its
+ * number of messages, numbered in the order they were submitted: seq stays gapless. A message whose
+ * sender may not send there (or whose room is gone) is left out, like the single statement does.
+ */
+function sendBatchQuery(db: Executor) {
+  const sub = (name: string) => db.$with(name, {}).as
+  const input = sub('input')(
+    sql`select * from unnest(${sql.placeholder('rooms')}::integer[], ${sql.placeholder('users')}::integer[],
+                             ${sql.placeholder('contents')}::text[], ${sql.placeholder('clientMsgIds')}::varchar[])
+                 with ordinality as t(room, author, content, client_msg_id, ord)`,
+  )
+  const locked = sub('locked')(
+    sql`select s.id from ${chatSessions} s where s.id in (select room from input) and s.deleted_at is null
+         order by s.id for update`,
+  )
+  const allowed = sub('allowed')(
+    sql`select i.* from input i join locked l on l.id = i.room
+         where exists (select 1 from ${chatParticipants} p where p.session_id = i.room
+                          and p.user_id = i.author and p.role in (${sendRoles}))`,
+  )
+  const counts = sub('counts')(sql`select room, count(*)::bigint as n from allowed group by room`)
+  const slot = sub('slot')(
+    sql`update ${chatSessions} s
+           set last_seq = s.last_seq + c.n, message_count = s.message_count + c.n, last_activity_at = now()
+          from counts c where s.id = c.room
+     returning s.id, s.last_seq, c.n, s.ai_mode, s.title`,
+  )
+  const numbered = sub('numbered')(
+    sql`select a.*, slot.last_seq - slot.n + row_number() over (partition by a.room order by a.ord) as seq
+          from allowed a join slot on slot.id = a.room`,
+  )
+  const stored = db.$with('stored', getTableColumns(chatMessages)).as(
+    sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id)
+        select room, seq, author, 'user'::message_role, content, client_msg_id from numbered
+        returning *`,
+  )
+  return db
+    .with(input, locked, allowed, counts, slot, numbered, stored)
+    .select({
+      ord: sql<number>`(select n.ord from numbered n where n.room = ${inStored(stored.sessionId)}
+                          and n.seq = ${inStored(stored.seq)})`.mapWith(Number),
+      message: messageFields(
+        stored,
+        sql<string>`(select u.username from ${users} u where u.id = ${inStored(stored.userId)})`,
+        sql<ReactionView[]>`'[]'::json`,
+      ),
+      ai_mode: sql<
+        SessionView['ai_mode']
+      >`(select ai_mode from slot where slot.id = ${inStored(stored.sessionId)})`,
+      title: sql<string>`(select title from slot where slot.id = ${inStored(stored.sessionId)})`,
+    })
+    .from(stored)
+}
+
+/** The most sends one batch statement takes. */
+export const SEND_BATCH_MAX = 64
+
+/**
+ * Users' messages stored by one statement; the result is in the order given, undefined where the
+ * room is gone or the sender may not send. A client_msg_id seen before fails the whole statement
+ * (nothing is stored): the caller then stores them one at a time.
+ */
+export async function insertMessages(db: Executor, messages: (NewMessage & { userId: number })[]) {
+  const rows = await prepared(db, 'send_batch', () => sendBatchQuery(db).prepare('send_batch')).execute({
+    rooms: messages.map((m) => m.sessionId),
+    users: messages.map((m) => m.userId),
+    contents: messages.map((m) => m.content),
+    clientMsgIds: messages.map((m) => m.clientMsgId),
+  })
+  const byOrd = new Map(rows.map(({ ord, ...stored }) => [ord, stored]))
+  return messages.map((_, i) => byOrd.get(i + 1))
 }
 
 // ---- reads ----

@@ -8,6 +8,7 @@ import { loadJoinedSession } from './access.js'
 import type { MessageCreateInput, MessagesQueryInput, MessageView } from './chat.schemas.js'
 import { findByClientMsgId, insertMessage, selectPage } from './message-queries.js'
 import { assertCan } from './permissions.js'
+import { storeUserMessage } from './send-batcher.js'
 
 type ChatDeps = Pick<Deps, 'db' | 'events' | 'limits'>
 
@@ -28,7 +29,7 @@ export async function sendMessage(
   const clientMsgId = input.client_msg_id ?? null
   let stored: Awaited<ReturnType<typeof insertMessage>>
   try {
-    stored = await insertMessage(deps.db, {
+    stored = await storeUserMessage(deps.db, {
       sessionId,
       userId: actor.id,
       content: input.content,
