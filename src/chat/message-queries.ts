@@ -18,7 +18,7 @@ import {
 } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../db/connect.js'
-import { prepared } from '../db/prepared.js'
+import { preparedRows } from '../db/prepared.js'
 import { chatMessages, chatParticipants, chatSessions, messageReactions, users } from '../db/schema.js'
 import type { MessagesQueryInput, MessageView, ReactionView, SessionView } from './chat.schemas.js'
 import { rolesAllowed } from './permissions.js'
@@ -140,7 +140,7 @@ function sendQuery(db: Executor, by: 'user' | 'assistant') {
 }
 
 function sendStatement(db: Executor, by: 'user' | 'assistant') {
-  return prepared(db, `send_${by}`, () => sendQuery(db, by).prepare(`send_${by}`))
+  return preparedRows(db, `send_${by}`, () => sendQuery(db, by))
 }
 
 export interface NewMessage {
@@ -232,7 +232,7 @@ export const SEND_BATCH_MAX = 64
  * (nothing is stored): the caller then stores them one at a time.
  */
 export async function insertMessages(db: Executor, messages: (NewMessage & { userId: number })[]) {
-  const rows = await prepared(db, 'send_batch', () => sendBatchQuery(db).prepare('send_batch')).execute({
+  const rows = await preparedRows(db, 'send_batch', () => sendBatchQuery(db)).execute({
     rooms: messages.map((m) => m.sessionId),
     users: messages.map((m) => m.userId),
     contents: messages.map((m) => m.content),
@@ -284,7 +284,7 @@ function pageQuery(db: Executor, shape: PageShape, limit: number, skip: number, 
 
 function pageStatement(db: Executor, shape: PageShape, limit: number, skip: number, checked: boolean) {
   const name = `history_${shape}_${limit}_${skip === 0 ? 'first' : 'skip'}${checked ? '_checked' : ''}`
-  return prepared(db, name, () => pageQuery(db, shape, limit, skip, checked).prepare(name))
+  return preparedRows(db, name, () => pageQuery(db, shape, limit, skip, checked))
 }
 
 /**
@@ -320,10 +320,8 @@ export async function findMessage(
   messageId: number,
   viewerId = 0,
 ): Promise<MessageView | undefined> {
-  const statement = prepared(db, 'message_by_id', () =>
-    selectMessages(db)
-      .where(and(eq(m.sessionId, room), eq(m.id, sql.placeholder('id'))))
-      .prepare('message_by_id'),
+  const statement = preparedRows(db, 'message_by_id', () =>
+    selectMessages(db).where(and(eq(m.sessionId, room), eq(m.id, sql.placeholder('id')))),
   )
   const [row] = await statement.execute({ room: sessionId, id: messageId, viewer: viewerId })
   return row
@@ -336,12 +334,10 @@ export async function findByClientMsgId(
   userId: number,
   clientMsgId: string,
 ): Promise<MessageView | undefined> {
-  const statement = prepared(db, 'message_by_client_msg_id', () =>
-    selectMessages(db)
-      .where(
-        and(eq(m.sessionId, room), eq(m.userId, viewer), eq(m.clientMsgId, sql.placeholder('clientMsgId'))),
-      )
-      .prepare('message_by_client_msg_id'),
+  const statement = preparedRows(db, 'message_by_client_msg_id', () =>
+    selectMessages(db).where(
+      and(eq(m.sessionId, room), eq(m.userId, viewer), eq(m.clientMsgId, sql.placeholder('clientMsgId'))),
+    ),
   )
   const [row] = await statement.execute({ room: sessionId, viewer: userId, clientMsgId })
   return row
@@ -350,10 +346,8 @@ export async function findByClientMsgId(
 /** Messages by id (any rooms), with their authors' names and reactions, in one query. */
 export async function findMessagesByIds(db: Executor, ids: number[], viewerId = 0): Promise<MessageView[]> {
   if (ids.length === 0) return []
-  const statement = prepared(db, 'messages_by_ids', () =>
-    selectMessages(db)
-      .where(sql`${m.id} = any(${sql.placeholder('ids')}::bigint[])`)
-      .prepare('messages_by_ids'),
+  const statement = preparedRows(db, 'messages_by_ids', () =>
+    selectMessages(db).where(sql`${m.id} = any(${sql.placeholder('ids')}::bigint[])`),
   )
   return statement.execute({ ids, viewer: viewerId })
 }
