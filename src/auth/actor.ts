@@ -1,7 +1,7 @@
 // Who is calling: the user an access token names, loaded fresh so that deactivation and revocation
 // (logout-all, password change) take effect at once.
 import { eq, sql } from 'drizzle-orm'
-import { prepared } from '../db/prepared.js'
+import { preparedRows } from '../db/prepared.js'
 import { type UserRow, users } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -11,13 +11,12 @@ export type Actor = UserRow
 
 export async function authenticate(deps: Pick<Deps, 'db' | 'tokens'>, accessToken: string): Promise<Actor> {
   const claims = await deps.tokens.verify(accessToken, 'access')
-  const byId = prepared(deps.db, 'user_by_id', () =>
+  const byId = preparedRows(deps.db, 'user_by_id', () =>
     deps.db
       .select()
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
-      .limit(1)
-      .prepare('user_by_id'),
+      .limit(sql.raw('1') as unknown as number),
   )
   const [user] = await byId.execute({ id: Number(claims.sub) })
   if (!user?.isActive) throw new AppError('unauthenticated', 'Could not validate credentials')

@@ -4,7 +4,7 @@
 // decoded by functions made once from the query's own fields, not by Drizzle's generic row mapper
 // (which looked up each field's kind again for every value: ~15% of a history page's CPU).
 import { PGlite } from '@electric-sql/pglite'
-import { Column, is, SQL } from 'drizzle-orm'
+import { Column, is, SQL, sql } from 'drizzle-orm'
 import pg from 'pg'
 import type { Executor } from './connect.js'
 
@@ -59,19 +59,24 @@ function flatten(
   })
 }
 
+/** What an `sql` field without `.mapWith()` decodes with: the value as the driver gave it. */
+const NO_DECODING = decoderOf(sql``)
+
 function rowDecoder<Row>(query: SelectQuery<Row>): (values: unknown[]) => Row {
-  const fields = flatten(query._.selectedFields as Record<string, unknown>)
+  // Resolved once: an aliased column is a Proxy, and every property read on it goes through a trap.
+  const steps = flatten(query._.selectedFields as Record<string, unknown>).map(({ path, decoder }) => ({
+    parents: path.slice(0, -1),
+    key: path[path.length - 1] as string,
+    map: decoder === NO_DECODING ? undefined : decoder.mapFromDriverValue.bind(decoder),
+  }))
   return (values) => {
     const row: Record<string, unknown> = {}
-    for (let i = 0; i < fields.length; i++) {
-      const { path, decoder } = fields[i] as (typeof fields)[number]
-      const value = values[i]
+    for (let i = 0; i < steps.length; i++) {
+      const { parents, key, map } = steps[i] as (typeof steps)[number]
       let node = row
-      for (let p = 0; p < path.length - 1; p++) {
-        const key = path[p] as string
-        node = (node[key] ??= {}) as Record<string, unknown>
-      }
-      node[path[path.length - 1] as string] = value === null ? null : decoder.mapFromDriverValue(value)
+      for (const parent of parents) node = (node[parent] ??= {}) as Record<string, unknown>
+      const value = values[i]
+      node[key] = value === null || map === undefined ? value : map(value)
     }
     return row as Row
   }
