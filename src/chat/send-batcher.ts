@@ -74,7 +74,7 @@ async function store(db: Executor, batch: Pending[]): Promise<void> {
       )
       const counted = sendBatchStats(db)
       stats.set(db, { batches: counted.batches + 1, messages: counted.messages + batch.length })
-      batch.forEach((pending, i) => pending.resolve(stored[i]))
+      for (const [i, pending] of batch.entries()) pending.resolve(stored[i])
       return
     } catch {
       // Nothing was stored (one statement). Most often a retry's client_msg_id that is already stored;

@@ -74,7 +74,10 @@ function rowDecoder<Row>(query: SelectQuery<Row>): (values: unknown[]) => Row {
     for (let i = 0; i < steps.length; i++) {
       const { parents, key, map } = steps[i] as (typeof steps)[number]
       let node = row
-      for (const parent of parents) node = (node[parent] ??= {}) as Record<string, unknown>
+      for (const parent of parents) {
+        node[parent] ??= {}
+        node = node[parent] as Record<string, unknown>
+      }
       const value = values[i]
       node[key] = value === null || map === undefined ? value : map(value)
     }
