@@ -4,11 +4,13 @@
 import { execFileSync } from 'node:child_process'
 import { machine, type ScenarioResult, writeResult } from './report.js'
 import type { Scenario, ScenarioContext } from './scenario.js'
+import { aiDeltas } from './scenarios/ai-deltas.js'
 import { fanout } from './scenarios/fanout.js'
 import { history } from './scenarios/history.js'
 import { idleSockets } from './scenarios/idle-sockets.js'
 import { logins } from './scenarios/logins.js'
 import { persistedSends } from './scenarios/persisted-sends.js'
+import { reconnectStorm } from './scenarios/reconnect-storm.js'
 import { scaleOut } from './scenarios/scale-out.js'
 import { sessionList } from './scenarios/session-list.js'
 import { loadSettings } from './settings.js'
@@ -21,6 +23,8 @@ const scenarios: Record<string, Scenario> = {
   'idle-sockets': idleSockets,
   'scale-out': scaleOut,
   'session-list': sessionList,
+  'reconnect-storm': reconnectStorm,
+  'ai-deltas': aiDeltas,
 }
 
 /** A scenario that runs longer than this is stopped with the whole bench (its servers exit with it). */

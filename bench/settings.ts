@@ -25,6 +25,9 @@ export interface Settings {
   logins: { concurrency: number[]; windowS: number; rounds: number }
   idleSockets: { sockets: number; usersPerRoom: number }
   sessionList: { rooms: number; small: number; large: number; windowS: number }
+  /** Clients resuming at once, the room's stored history, and how many messages each missed. */
+  reconnectStorm: { clients: number; history: number; missed: number }
+  aiDeltas: { sockets: number }
 }
 
 const int = (name: string, fallback: number) => {
@@ -53,5 +56,7 @@ export function loadSettings(): Settings {
     logins: { concurrency: quick ? [4] : [2, 4, 8], windowS: quick ? 3 : 8, rounds: 12 },
     idleSockets: { sockets: int('BENCH_IDLE_SOCKETS', quick ? 1000 : 10_000), usersPerRoom: 10 },
     sessionList: { rooms: 100, small: 10, large: quick ? 1_000 : 10_000, windowS: quick ? 2 : 5 },
+    aiDeltas: { sockets: int('BENCH_AI_SOCKETS', quick ? 200 : 1000) },
+    reconnectStorm: { clients: int('BENCH_STORM_CLIENTS', quick ? 200 : 1000), history: 2_000, missed: 50 },
   }
 }
