@@ -6,6 +6,7 @@ import { machine, type ScenarioResult, writeResult } from './report.js'
 import type { Scenario, ScenarioContext } from './scenario.js'
 import { aiDeltas } from './scenarios/ai-deltas.js'
 import { fanout } from './scenarios/fanout.js'
+import { fanoutRooms } from './scenarios/fanout-rooms.js'
 import { history } from './scenarios/history.js'
 import { idleSockets } from './scenarios/idle-sockets.js'
 import { logins } from './scenarios/logins.js'
@@ -25,6 +26,7 @@ const scenarios: Record<string, Scenario> = {
   'session-list': sessionList,
   'reconnect-storm': reconnectStorm,
   'ai-deltas': aiDeltas,
+  'fanout-rooms': fanoutRooms,
 }
 
 /** A scenario that runs longer than this is stopped with the whole bench (its servers exit with it). */

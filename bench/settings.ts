@@ -28,6 +28,7 @@ export interface Settings {
   /** Clients resuming at once, the room's stored history, and how many messages each missed. */
   reconnectStorm: { clients: number; history: number; missed: number }
   aiDeltas: { sockets: number }
+  fanoutRooms: { rooms: number; perRoom: number; rates: number[]; windowS: number }
 }
 
 const int = (name: string, fallback: number) => {
@@ -56,6 +57,12 @@ export function loadSettings(): Settings {
     logins: { concurrency: quick ? [4] : [2, 4, 8], windowS: quick ? 3 : 8, rounds: 12 },
     idleSockets: { sockets: int('BENCH_IDLE_SOCKETS', quick ? 1000 : 10_000), usersPerRoom: 10 },
     sessionList: { rooms: 100, small: 10, large: quick ? 1_000 : 10_000, windowS: quick ? 2 : 5 },
+    fanoutRooms: {
+      rooms: 50,
+      perRoom: quick ? 20 : 100,
+      rates: quick ? [50] : [50, 200],
+      windowS: quick ? 3 : 6,
+    },
     aiDeltas: { sockets: int('BENCH_AI_SOCKETS', quick ? 200 : 1000) },
     reconnectStorm: { clients: int('BENCH_STORM_CLIENTS', quick ? 200 : 1000), history: 2_000, missed: 50 },
   }

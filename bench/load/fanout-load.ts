@@ -190,6 +190,8 @@ export interface FanoutWindow {
   rate: number
   durationS: number
   run: number
+  /** Sockets each message reaches (default: every receiver, one room). */
+  perMessage?: number
 }
 
 /**
@@ -210,7 +212,7 @@ export async function runFanoutWindow(
   const total = Math.round(window.rate * window.durationS)
   const interval = 1000 / window.rate
   const open = receivers.sockets.length - receivers.closed()
-  const expected = total * open
+  const expected = total * (window.perMessage ?? open)
   const closedBefore = receivers.closed()
   let t0 = 0
   const { serverCpu, loadCpu, wallS } = await withCpu(serverPids, async () => {
@@ -242,7 +244,7 @@ export async function runFanoutWindow(
   return {
     sends_per_s: window.rate,
     deliveries_per_s: round(state.delivered / spanS),
-    offered_deliveries_per_s: window.rate * open,
+    offered_deliveries_per_s: window.rate * (window.perMessage ?? open),
     delivered_share: round(expected === 0 ? 0 : state.delivered / expected, 4),
     p50_ms: round(h.getValueAtPercentile(50) / 1000),
     p99_ms: round(h.getValueAtPercentile(99) / 1000),

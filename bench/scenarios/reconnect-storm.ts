@@ -27,7 +27,7 @@ function resume(url: string, client: Resumer, timeoutMs: number): Promise<void> 
     const timer = setTimeout(() => reject(new Error('no greeting')), timeoutMs)
     socket.on('message', (data: Buffer) => {
       const frame = JSON.parse(data.toString()) as { type: string; seq?: number }
-      if (frame.type === 'system') {
+      if (frame.type === 'system_message') {
         clearTimeout(timer)
         resolve()
       } else if (frame.type === 'chat_message' && frame.seq !== undefined) client.seqs.push(frame.seq)
