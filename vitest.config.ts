@@ -8,6 +8,7 @@ const DATABASE_FREE = [
   'test/server.test.ts',
   'test/chat/permissions.test.ts',
   'test/realtime/sequencer.test.ts',
+  'test/realtime/setups.test.ts',
   'test/deploy-files.test.ts',
 ]
 

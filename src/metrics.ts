@@ -67,6 +67,22 @@ export function registerMetrics(
       this.set(parts.hub.inbound.peakBytes)
     },
   })
+  new Gauge({
+    name: 'insurge_ws_setups_waiting',
+    help: 'WebSocket set-ups waiting for their turn at the database (a reconnect storm shows here)',
+    registers,
+    collect() {
+      this.set(parts.hub.setUps.waiting)
+    },
+  })
+  new Gauge({
+    name: 'insurge_ws_setups_peak',
+    help: 'The most WebSocket set-ups that have queried the database at once since start (bounded)',
+    registers,
+    collect() {
+      this.set(parts.hub.setUps.peak)
+    },
+  })
   const messages = new Counter({
     name: 'insurge_messages_stored_total',
     help: 'Messages stored by this instance, by role',

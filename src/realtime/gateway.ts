@@ -53,7 +53,8 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
       }
       socket.on('close', cleanUp)
 
-      open(app.deps, socket, request)
+      hub.setUps
+        .run(() => open(app.deps, socket, request))
         .then(async (opened) => {
           if (!opened || socket.readyState !== socket.OPEN) return
           const current: Connection = {
@@ -154,19 +155,23 @@ function createFrameHandler(
     greeting: string,
     onConnect = true,
   ): Promise<boolean> {
-    let role: ParticipantRole
-    try {
-      ;({ role } = await loadJoinedSession(deps.db, actor, sessionId))
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error
-      if (onConnect) connection.socket.close(POLICY_VIOLATION, error.detail)
-      else hub.sendTo(connection, frames.error(error.code, error.detail, { session_id: sessionId }))
-      return false
-    }
-    const lastSeq = await hub.subscribe(connection, sessionId, role, async () => {
-      const { session } = await loadJoinedSession(deps.db, actor, sessionId)
-      return session.lastSeq
+    // The database work takes a turn (setups.ts); the replay below takes one per page it reads.
+    const lastSeq = await hub.setUps.run(async () => {
+      let role: ParticipantRole
+      try {
+        ;({ role } = await loadJoinedSession(deps.db, actor, sessionId))
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        if (onConnect) connection.socket.close(POLICY_VIOLATION, error.detail)
+        else hub.sendTo(connection, frames.error(error.code, error.detail, { session_id: sessionId }))
+        return null
+      }
+      return hub.subscribe(connection, sessionId, role, async () => {
+        const { session } = await loadJoinedSession(deps.db, actor, sessionId)
+        return session.lastSeq
+      })
     })
+    if (lastSeq === null) return false
     hub.sendTo(connection, frames.system(sessionId, greeting))
     await hub.replay(connection, sessionId, afterSeq ?? lastSeq)
     return true

@@ -16,6 +16,7 @@ import {
 } from './presence.js'
 import { publishEvent } from './publisher.js'
 import { createHub, type Hub } from './rooms.js'
+import { createSetUpSlots } from './setups.js'
 
 export const MAX_FRAME_BYTES = 64 * 1024
 
@@ -31,6 +32,8 @@ export interface RealtimeLimits {
   presenceTtlMs: number
   /** With Redis: how often each instance renews the presence of its users. */
   presenceRefreshMs: number
+  /** Socket set-ups (and replay or gap-fill reads) that query the database at once (setups.ts). */
+  setUpsAtOnce: number
 }
 
 export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
@@ -39,6 +42,7 @@ export const DEFAULT_REALTIME_LIMITS: RealtimeLimits = {
   gapWaitMs: 100,
   presenceTtlMs: DEFAULT_PRESENCE_TIMING.ttlMs,
   presenceRefreshMs: DEFAULT_PRESENCE_TIMING.refreshMs,
+  setUpsAtOnce: 10,
 }
 
 export interface RealtimeParts {
@@ -68,11 +72,13 @@ export async function registerRealtime(
   parts: RealtimeParts,
   limits: RealtimeLimits = DEFAULT_REALTIME_LIMITS,
 ): Promise<Hub> {
+  const setUps = createSetUpSlots(limits.setUpsAtOnce)
   const hub = createHub({
     bus: parts.bus,
     presence: parts.presence,
+    setUps,
     loadMessagesAfter: (sessionId, afterSeq, limit) =>
-      listMessagesAfter(app.deps.db, sessionId, afterSeq, limit),
+      setUps.run(() => listMessagesAfter(app.deps.db, sessionId, afterSeq, limit)),
     log: app.log,
     maxBufferedBytes: limits.maxBufferedBytes,
     gapWaitMs: limits.gapWaitMs,

@@ -14,6 +14,7 @@ import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
 import { createReplays, READ_PAGE } from './replay.js'
 import { createSequencer, type Sequencer } from './sequencer.js'
+import type { SetUpSlots } from './setups.js'
 import { decode, encode, type RoutingHeader } from './wire.js'
 
 export type { Connection } from './connections.js'
@@ -34,6 +35,8 @@ export interface HubLog {
 export interface HubOptions {
   bus: Bus
   presence: PresenceStore
+  /** Turns for socket set-ups' database work (setups.ts). */
+  setUps: SetUpSlots
   /** Stored messages of a room with seq > afterSeq, oldest first (at most `limit`). */
   loadMessagesAfter(sessionId: number, afterSeq: number, limit: number): Promise<MessageView[]>
   log: HubLog
@@ -45,6 +48,8 @@ export interface HubOptions {
 
 export interface Hub {
   readonly connections: ReadonlySet<Connection>
+  /** Turns for socket set-ups' database work: the gateway runs each set-up through it. */
+  readonly setUps: SetUpSlots
   /** Frames written to sockets since start (for metrics; one integer, no cost on the fan-out path). */
   delivered(): number
   /** What the gateway holds of frames read from these sockets and not yet handled (for metrics). */
@@ -237,6 +242,7 @@ export function createHub(options: HubOptions): Hub {
 
   return {
     connections: sockets.all,
+    setUps: options.setUps,
     delivered: sockets.delivered,
     inbound: createInboundTally(),
 
