@@ -40,17 +40,23 @@ export function registerMetrics(
       this.set(parts.hub.connections.size)
     },
   })
-  let reported = 0
-  new Counter({
-    name: 'insurge_fanout_deliveries_total',
-    help: 'Frames written to WebSocket connections',
-    registers,
-    collect() {
-      const now = parts.hub.delivered()
-      this.inc(now - reported)
-      reported = now
-    },
-  })
+  /** A counter kept elsewhere as a running total, read when /metrics is scraped. */
+  const totalCounter = (name: string, help: string, read: () => number) => {
+    let reported = 0
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const now = read()
+        this.inc(now - reported)
+        reported = now
+      },
+    })
+  }
+  totalCounter('insurge_fanout_deliveries_total', 'Frames written to WebSocket connections', () =>
+    parts.hub.delivered(),
+  )
   new Gauge({
     name: 'insurge_ws_buffered_frame_bytes',
     help: 'Bytes of frames read from WebSocket clients and not yet handled, on this instance',
@@ -101,28 +107,16 @@ export function registerMetrics(
       if (event.message.role === 'assistant') aiReplies.inc({ outcome: 'stored' })
     } else if (event.type === 'ai_failed') aiReplies.inc({ outcome: 'failed' })
   })
-  let batchesReported = 0
-  let batchedReported = 0
-  new Counter({
-    name: 'insurge_send_batches_total',
-    help: 'Statements that stored several sends at once (sends that arrived together)',
-    registers,
-    collect() {
-      const { batches } = sendBatchStats(parts.database.db)
-      this.inc(batches - batchesReported)
-      batchesReported = batches
-    },
-  })
-  new Counter({
-    name: 'insurge_sends_batched_total',
-    help: 'Messages stored by those batch statements',
-    registers,
-    collect() {
-      const { messages: batched } = sendBatchStats(parts.database.db)
-      this.inc(batched - batchedReported)
-      batchedReported = batched
-    },
-  })
+  totalCounter(
+    'insurge_send_batches_total',
+    'Statements that stored several sends at once (sends that arrived together)',
+    () => sendBatchStats(parts.database.db).batches,
+  )
+  totalCounter(
+    'insurge_sends_batched_total',
+    'Messages stored by those batch statements',
+    () => sendBatchStats(parts.database.db).messages,
+  )
   new Gauge({
     name: 'insurge_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting requests)',

@@ -70,8 +70,10 @@ async function storm(
     liveS = (performance.now() - t0) / 1000
   })
   clearInterval(live)
-  // What every client must hold: each seq after its after_seq up to the newest sent, once, in order.
+  // What every client must hold: each seq after its after_seq up to the newest sent, once, in order,
+  // once the last acks are in and their deliveries have had time to arrive.
   await new Promise((resolve) => setTimeout(resolve, 500))
+  await allLive(clients, sender.newest, 10_000)
   const newest = sender.newest()
   let missing = 0
   let duplicates = 0

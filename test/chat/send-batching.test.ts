@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite, roomWithRoles } from '../helpers/chat.js'
+import { metric } from '../helpers/metrics.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -22,12 +23,6 @@ interface Message {
 
 const messagesOf = (roomId: number) => `${API}/chat/sessions/${roomId}/messages`
 
-async function counter(name: string): Promise<number> {
-  const text = await (await api.get('/metrics')).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  return Number(line?.split(' ')[1] ?? 0)
-}
-
 async function history(roomId: number, user: TestUser): Promise<Message[]> {
   const res = await api.get(`${messagesOf(roomId)}?limit=200`, user.token)
   expect(res.status).toBe(200)
@@ -39,7 +34,7 @@ test('a burst over several rooms: each send gets its own stored message, seq gap
   const [owner, ...others] = users as [TestUser, ...TestUser[]]
   const rooms = await Promise.all(Array.from({ length: 4 }, () => createRoom(api, owner)))
   for (const room of rooms) for (const user of others) await invite(api, room.id, owner, user)
-  const batchesBefore = await counter('insurge_send_batches_total')
+  const batchesBefore = await metric(api, 'insurge_send_batches_total')
 
   const sends = users.flatMap((user, u) =>
     rooms.flatMap((room, r) =>
@@ -79,7 +74,7 @@ test('a burst over several rooms: each send gets its own stored message, seq gap
         .map((m) => [m.seq, m.id, m.content]),
     )
   }
-  expect(await counter('insurge_send_batches_total')).toBeGreaterThan(batchesBefore)
+  expect(await metric(api, 'insurge_send_batches_total')).toBeGreaterThan(batchesBefore)
 })
 
 test('refusals and retries inside a burst are answered one by one; the others are stored', async () => {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { INBOUND_LIMITS } from '../../src/realtime/inbound.js'
 import { startTestApp, type TestApi } from '../helpers/app.js'
 import { type RoomWithRoles, roomWithRoles, send } from '../helpers/chat.js'
+import { metric } from '../helpers/metrics.js'
 import { connect } from '../helpers/ws.js'
 
 /** Bytes of frames read from clients and not yet handled, over the instance's sockets. */
@@ -94,13 +95,6 @@ function flood(socket: Socket, frame: Buffer, count: number): { accepted(): numb
   return { accepted: () => accepted }
 }
 
-async function gauge(name: string): Promise<number> {
-  const text = await (await api.get('/metrics')).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  if (!line) throw new Error(`/metrics has no ${name}`)
-  return Number(line.slice(name.length + 1))
-}
-
 /** Resolves once `condition` holds; fails the test when it still does not after WAIT_MS. */
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS
@@ -116,10 +110,10 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
  */
 async function expectHeldWithinBound(): Promise<void> {
   for (let sample = 0; sample < 20; sample++) {
-    expect(await gauge(HELD)).toBeLessThanOrEqual(INBOUND_LIMITS.maxBytes)
+    expect(await metric(api, HELD)).toBeLessThanOrEqual(INBOUND_LIMITS.maxBytes)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
-  expect(await gauge(PEAK)).toBeLessThanOrEqual(INBOUND_LIMITS.maxBytes)
+  expect(await metric(api, PEAK)).toBeLessThanOrEqual(INBOUND_LIMITS.maxBytes)
 }
 
 /** Stores `count` messages of 10,000 three-byte characters (30 KB frames), 50 requests at a time. */
@@ -166,7 +160,7 @@ test.each([
     // The server reads until it holds the pause bound, then stops reading: nothing is handled while the
     // replay waits for the client, and nothing more is read either.
     await until(
-      async () => (await gauge(HELD)) >= INBOUND_LIMITS.pauseBytes,
+      async () => (await metric(api, HELD)) >= INBOUND_LIMITS.pauseBytes,
       'the server holds the pause bound',
     )
     await expectHeldWithinBound()
@@ -193,7 +187,7 @@ test.each([
       (f) => f.type === 'presence' && f.user_id === flooding.id && f.status === 'offline',
       WAIT_MS,
     )
-    await until(async () => (await gauge(HELD)) === 0, 'the dropped socket’s frames are let go')
+    await until(async () => (await metric(api, HELD)) === 0, 'the dropped socket’s frames are let go')
     await watcher.close()
   },
   60_000,

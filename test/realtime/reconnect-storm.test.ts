@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { createRoom, invite } from '../helpers/chat.js'
+import { metric } from '../helpers/metrics.js'
 import { socketsClosedAfterEach } from '../helpers/ws.js'
 
 const SLOTS = 2
@@ -15,12 +16,6 @@ beforeAll(async () => {
   api = await startTestApp({ env: { RATE_LIMITS: 'off' }, realtimeLimits: { setUpsAtOnce: SLOTS } })
 })
 afterAll(() => api.close())
-
-async function gauge(name: string): Promise<number> {
-  const text = await (await api.get('/metrics')).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  return Number(line?.split(' ')[1])
-}
 
 test('60 sockets resuming at once each get every missed message once, in order; set-ups take turns', async () => {
   const users = await Promise.all(Array.from({ length: 4 }, () => api.signUp()))
@@ -45,8 +40,8 @@ test('60 sockets resuming at once each get every missed message once, in order; 
   }
   // On PostgreSQL the bound was reached and never passed. PGlite answers within the same turn of the
   // event loop, so there set-ups never overlap (the unit test in setups.test.ts covers the bound).
-  const peak = await gauge('insurge_ws_setups_peak')
+  const peak = await metric(api, 'insurge_ws_setups_peak')
   if (process.env.TEST_DB_KIND === 'postgres') expect(peak).toBe(SLOTS)
   else expect(peak).toBeLessThanOrEqual(SLOTS)
-  expect(await gauge('insurge_ws_setups_waiting')).toBe(0)
+  expect(await metric(api, 'insurge_ws_setups_waiting')).toBe(0)
 })
