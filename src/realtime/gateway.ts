@@ -1,5 +1,8 @@
 // GET /ws: authenticates a socket (access token or single-use ticket), then turns client frames into
 // calls of the same services HTTP uses, and lets the hub deliver room frames.
+
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
@@ -32,9 +35,10 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
     '/ws',
     { websocket: true, schema: { hide: true }, config: { rateLimit: routeLimit('wsConnect') } },
     (socket: WebSocket, request: FastifyRequest) => {
-      // Closures that live as long as the socket keep only the logger, not the upgrade request (its
-      // headers and URL, with the token, would stay in memory for every connection).
-      const log = request.log
+      // Closures that live as long as the socket keep nothing of the upgrade request: not the request
+      // (its headers and URL, with the token), not its per-request child logger.
+      const log = app.log
+      releaseUpgrade(socket, request, log)
       // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
       // being authenticated and subscribed are held, within bounds, until it is.
       const inbound = createInboundQueue(socket, hub.inbound, (held) =>
@@ -88,6 +92,24 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
         })
     },
   )
+}
+
+/**
+ * @fastify/websocket leaves every socket holding its upgrade request for as long as it is open: the
+ * ServerResponse it made for routing stays attached to the TCP socket, and the 'error' listener it adds
+ * closes over Fastify's request and reply. Hours of an idle socket then keep the IncomingMessage, the
+ * headers, the URL with the token, the request, the reply and a logger. Both are let go here; a socket
+ * error is handled as the plugin's errorHandler in realtime.ts does (a client's protocol error: logged
+ * quietly, socket terminated).
+ */
+function releaseUpgrade(socket: WebSocket, request: FastifyRequest, log: FastifyBaseLogger): void {
+  const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
+  tcp._httpMessage?.detachSocket(tcp)
+  socket.removeAllListeners('error')
+  socket.on('error', (error) => {
+    log.info({ err: error }, 'websocket closed on a client error')
+    socket.terminate()
+  })
 }
 
 interface Opened {
