@@ -27,7 +27,7 @@ export const sessionNotFound = () => new AppError('not_found', 'Chat session not
  */
 export async function loadVisibleSession(
   db: Executor,
-  actor: Actor,
+  actor: Pick<Actor, 'id'>,
   sessionId: number,
 ): Promise<VisibleSession> {
   const [row] = await db
@@ -47,7 +47,7 @@ export async function loadVisibleSession(
 /** Like loadVisibleSession, for reading the room's content: a public room must be joined first (403). */
 export async function loadJoinedSession(
   db: Executor,
-  actor: Actor,
+  actor: Pick<Actor, 'id'>,
   sessionId: number,
 ): Promise<VisibleSession & { role: ParticipantRole }> {
   const visible = await loadVisibleSession(db, actor, sessionId)

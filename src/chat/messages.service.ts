@@ -21,7 +21,7 @@ export interface SendResult {
 /** Stores a user message with the room's next seq (if the sender may send), then emits it. */
 export async function sendMessage(
   deps: ChatDeps,
-  actor: Actor,
+  actor: Pick<Actor, 'id'>,
   sessionId: number,
   input: MessageCreateInput,
 ): Promise<SendResult> {
@@ -104,7 +104,7 @@ export function listMessagesBefore(db: Executor, sessionId: number, beforeSeq: n
 }
 
 /** The send statement stored nothing: say why, with the same rules as every other room access. */
-async function whyNotSent(deps: ChatDeps, actor: Actor, sessionId: number): Promise<AppError> {
+async function whyNotSent(deps: ChatDeps, actor: Pick<Actor, 'id'>, sessionId: number): Promise<AppError> {
   try {
     const { role } = await loadJoinedSession(deps.db, actor, sessionId)
     assertCan(role, 'send_message')

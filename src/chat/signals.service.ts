@@ -35,7 +35,7 @@ export async function sendTyping(
 /** Stops the assistant's replies in progress in the room, on whichever instance writes them. */
 export async function requestAssistantStop(
   deps: Pick<Deps, 'db' | 'config' | 'events' | 'limits'>,
-  actor: Actor,
+  actor: Pick<Actor, 'id'>,
   sessionId: number,
 ): Promise<void> {
   await deps.limits.hit('manage', actor.id)

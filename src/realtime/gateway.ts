@@ -74,7 +74,14 @@ export function registerGateway(app: FastifyInstance, hub: Hub): void {
             current.alive = true
           })
           await hub.register(current)
-          const session = createFrameHandler(app.deps, hub, current, opened.actor, log, opened.sessionId)
+          const session = createFrameHandler(
+            app.deps,
+            hub,
+            current,
+            { id: opened.actor.id },
+            log,
+            opened.sessionId,
+          )
           if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
           else {
             const ok = await session.follow(
@@ -166,7 +173,8 @@ function createFrameHandler(
   deps: Deps,
   hub: Hub,
   connection: Connection,
-  actor: Actor,
+  /** Only the id: the socket does not keep the user row (its password hash, its dates) for hours. */
+  actor: Pick<Actor, 'id'>,
   log: FastifyBaseLogger,
   /** The room of ?session_id=, where frames without a session_id go (as with the Python original). */
   defaultSessionId: number | null,
