@@ -9,6 +9,7 @@ const DATABASE_FREE = [
   'test/chat/permissions.test.ts',
   'test/realtime/sequencer.test.ts',
   'test/realtime/setups.test.ts',
+  'test/realtime/replay.test.ts',
   'test/deploy-files.test.ts',
 ]
 

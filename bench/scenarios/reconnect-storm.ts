@@ -15,6 +15,8 @@ const LIVE_RATE = 20
 
 interface Resumer {
   afterSeq: number
+  /** Closed by the server after its greeting (dropped, e.g. as a reader its room outran). */
+  dropped?: boolean
   /** Every seq received, in arrival order. */
   seqs: number[]
   socket?: WebSocket
@@ -35,6 +37,7 @@ function resume(url: string, client: Resumer, timeoutMs: number): Promise<void> 
     socket.on('error', () => {})
     socket.once('close', () => {
       clearTimeout(timer)
+      client.dropped = true
       reject(new Error('closed before the greeting'))
     })
   })
@@ -78,6 +81,7 @@ async function storm(
   let missing = 0
   let duplicates = 0
   let outOfOrder = 0
+  let dropped = 0
   for (const client of clients) {
     const seen = new Set<number>()
     let previous = client.afterSeq
@@ -90,10 +94,12 @@ async function storm(
     for (let seq = client.afterSeq + 1; seq <= newest; seq++) {
       if (!seen.has(seq)) missing += 1
     }
+    if (client.dropped) dropped += 1
+    client.socket?.removeAllListeners('close')
     client.socket?.terminate()
   }
   context.log(
-    `  ${clients.length} clients, ${missed} missed each: all live in ${round(liveS)} s (server cpu ${round(serverCpu)}); missing ${missing}, duplicates ${duplicates}, out of order ${outOfOrder}`,
+    `  ${clients.length} clients, ${missed} missed each: all live in ${round(liveS)} s (server cpu ${round(serverCpu)}); missing ${missing}, duplicates ${duplicates}, out of order ${outOfOrder}, dropped by the server ${dropped}`,
   )
   return {
     clients: clients.length,
@@ -104,13 +110,14 @@ async function storm(
     missing,
     duplicates,
     out_of_order: outOfOrder,
+    dropped,
   }
 }
 
 export async function reconnectStorm(context: ScenarioContext): Promise<ScenarioOutcome> {
   const { settings, log } = context
   const { clients: count, history, missed } = settings.reconnectStorm
-  const deployment = await createDeployment(settings)
+  const deployment = await createDeployment(settings, process.env.BENCH_SERVER_LOG ? { LOG_LEVEL: process.env.BENCH_SERVER_LOG } : {})
   let server: Child | undefined
   try {
     const [senderId, ...ids] = await seedUsers(deployment.pool, count + 1, UNUSED_HASH)

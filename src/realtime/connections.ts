@@ -21,13 +21,21 @@ export interface Subscription {
   lastSeq: number
   /** While stored history is being replayed, live frames wait here (bounded: see replay.ts). */
   waiting: Queued[] | null
-  /** The bytes of the frames in `waiting`. */
+  /** The bytes of the frames in `waiting` and `waitingPresence`. */
   waitingBytes: number
+  /**
+   * Presence frames that arrived during the replay: the latest per user, sent after it. Presence is a
+   * state, not history, and a reconnect storm brings one frame per returning user: queued with the
+   * rest they filled the frame bound and dropped every socket of the room at once.
+   */
+  waitingPresence?: Map<number, Buffer>
 }
 
 export interface Queued {
   data: Buffer
   seq?: number
+  /** A presence frame, of this user (see Subscription.waitingPresence). */
+  presenceOf?: number
 }
 
 export interface ConnectionLog {

@@ -142,7 +142,7 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
     case 'presence_lapsed':
       hub.publishToRoom(
         event.sessionId,
-        {},
+        { p: event.userId },
         frames.presence(event.sessionId, { id: event.userId, username: event.username }, 'offline'),
       )
       return

@@ -32,6 +32,7 @@ export function createReplays(options: ReplayOptions): Replays {
 
   return {
     /**
+     * Presence frames are kept apart, the latest per user (see Subscription.waitingPresence).
      * A replay goes at the pace its reader reads; a room that produces more than the bound meanwhile
      * (MAX_WAITING_FRAMES, or maxBufferedBytes: the same measure as a slow reader's send buffer) has
      * outrun that reader, which is dropped as too slow rather than held for without bound. Only frames
@@ -43,21 +44,26 @@ export function createReplays(options: ReplayOptions): Replays {
       const waiting = subscription.waiting as Queued[]
       const { socket } = connection
       if (socket.readyState !== socket.OPEN) return
-      if (
-        waiting.length >= MAX_WAITING_FRAMES ||
-        subscription.waitingBytes + queued.data.length > options.maxBufferedBytes
-      ) {
-        log.warn(
-          { userId: connection.userId, waiting: waiting.length, bytes: subscription.waitingBytes },
-          'dropping a websocket whose replay the room outran',
-        )
-        waiting.length = 0
-        subscription.waitingBytes = 0
-        socket.terminate()
-        return
+      if (queued.presenceOf !== undefined) {
+        // The latest state per user: bounded by the room's members, not by how often they come and go.
+        subscription.waitingPresence ??= new Map()
+        const earlier = subscription.waitingPresence.get(queued.presenceOf)
+        subscription.waitingBytes += queued.data.length - (earlier?.length ?? 0)
+        subscription.waitingPresence.set(queued.presenceOf, queued.data)
+      } else {
+        waiting.push(queued)
+        subscription.waitingBytes += queued.data.length
       }
-      waiting.push(queued)
-      subscription.waitingBytes += queued.data.length
+      if (waiting.length <= MAX_WAITING_FRAMES && subscription.waitingBytes <= options.maxBufferedBytes)
+        return
+      log.warn(
+        { userId: connection.userId, waiting: waiting.length, bytes: subscription.waitingBytes },
+        'dropping a websocket whose replay the room outran',
+      )
+      waiting.length = 0
+      subscription.waitingPresence = undefined
+      subscription.waitingBytes = 0
+      socket.terminate()
     },
 
     async replay(connection, sessionId, afterSeq) {
@@ -78,12 +84,23 @@ export function createReplays(options: ReplayOptions): Replays {
       // What arrived live meanwhile, skipping what the replay already sent; new frames keep queueing
       // behind until the queue is empty.
       const waiting = subscription.waiting ?? []
-      while (waiting.length > 0) {
-        const queued = waiting.shift() as Queued
-        subscription.waitingBytes -= queued.data.length
-        if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
-        if (queued.seq !== undefined) subscription.lastSeq = queued.seq
-        if (!(await writePaced(connection, queued.data))) return
+      for (;;) {
+        const queued = waiting.shift()
+        if (queued) {
+          subscription.waitingBytes -= queued.data.length
+          if (queued.seq !== undefined && queued.seq <= subscription.lastSeq) continue
+          if (queued.seq !== undefined) subscription.lastSeq = queued.seq
+          if (!(await writePaced(connection, queued.data))) return
+          continue
+        }
+        // Then who came and went meanwhile, the latest per user (more may arrive while these go).
+        const presence = subscription.waitingPresence
+        if (!presence) break
+        subscription.waitingPresence = undefined
+        for (const data of presence.values()) {
+          subscription.waitingBytes -= data.length
+          if (!(await writePaced(connection, data))) return
+        }
       }
       subscription.waiting = null
     },

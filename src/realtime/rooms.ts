@@ -169,7 +169,7 @@ export function createHub(options: HubOptions): Hub {
       for (const connection of room.connections) {
         if (connection.userId === header.x) continue
         const subscription = connection.rooms.get(sessionId)
-        if (subscription?.waiting) hold(connection, subscription, { data })
+        if (subscription?.waiting) hold(connection, subscription, { data, presenceOf: header.p })
         else if (subscription) write(connection, data)
       }
     }
@@ -227,7 +227,7 @@ export function createHub(options: HubOptions): Hub {
     bus.publish(
       roomChannel(sessionId),
       encode(
-        {},
+        { p: connection.userId },
         frames.presence(sessionId, { id: connection.userId, username: connection.username }, status),
       ),
     )

@@ -9,6 +9,8 @@ export interface RoutingHeader {
   x?: number
   /** A user whose sockets leave the room once the frame is delivered (left, removed). */
   drop?: number
+  /** A presence frame, of this user: behind a replay only the latest one per user is kept. */
+  p?: number
   /** The room is gone: every socket leaves it once the frame is delivered. */
   end?: 1
   /** A participant's new role, which decides what their sockets may still do. */
