@@ -38,7 +38,7 @@ export async function createDeployment(
     SECRET_KEY: `bench-secret-${randomBytes(24).toString('hex')}`,
     ENVIRONMENT: 'development',
     DEBUG: 'false',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: settings.serverLogLevel,
     RATE_LIMITS: 'off',
     BCRYPT_ROUNDS: '4',
     MAX_CHAT_PARTICIPANTS: '10000',

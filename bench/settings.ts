@@ -10,6 +10,8 @@ export interface Settings {
   /** Admin connection: each scenario creates its own database next to it and drops it at the end. */
   adminDatabaseUrl: string
   redisUrl: string
+  /** LOG_LEVEL of the Insurge children (default error; `warn` shows sockets dropped as slow). */
+  serverLogLevel: string
   /** Start server children with --cpu-prof, writing profiles under this folder. */
   cpuProfileDir: string | undefined
   resultsDir: string
@@ -41,6 +43,7 @@ export function loadSettings(): Settings {
     quick,
     adminDatabaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
     redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    serverLogLevel: env.BENCH_SERVER_LOG || 'error',
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
     resultsDir: env.BENCH_RESULTS_DIR ?? new URL('./results', import.meta.url).pathname,
     runs: int('BENCH_RUNS', quick ? 1 : 3),

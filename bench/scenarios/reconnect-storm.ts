@@ -117,7 +117,7 @@ async function storm(
 export async function reconnectStorm(context: ScenarioContext): Promise<ScenarioOutcome> {
   const { settings, log } = context
   const { clients: count, history, missed } = settings.reconnectStorm
-  const deployment = await createDeployment(settings, process.env.BENCH_SERVER_LOG ? { LOG_LEVEL: process.env.BENCH_SERVER_LOG } : {})
+  const deployment = await createDeployment(settings)
   let server: Child | undefined
   try {
     const [senderId, ...ids] = await seedUsers(deployment.pool, count + 1, UNUSED_HASH)
