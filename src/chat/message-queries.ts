@@ -18,7 +18,7 @@ import {
 } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../db/connect.js'
-import { preparedRows } from '../db/prepared.js'
+import { preparedRows, type StatementText, statementText } from '../db/prepared.js'
 import { chatMessages, chatParticipants, chatSessions, messageReactions, users } from '../db/schema.js'
 import type { MessagesQueryInput, MessageView, ReactionView, SessionView } from './chat.schemas.js'
 import { rolesAllowed } from './permissions.js'
@@ -352,28 +352,13 @@ export async function findMessagesByIds(db: Executor, ids: number[], viewerId = 
   return statement.execute({ ids, viewer: viewerId })
 }
 
-/** A statement's text and its parameters' names in order. */
-export interface StatementText {
-  name: string
-  sql: string
-  params: string[]
-}
-
-function textOf(name: string, query: { toSQL(): { sql: string; params: unknown[] } }): StatementText {
-  const { sql: text, params } = query.toSQL()
-  const names = params.map((param) => (param as { name?: string }).name)
-  if (names.some((name) => name === undefined))
-    throw new Error(`${name} has a parameter that is not a placeholder`)
-  return { name, sql: text, params: names as string[] }
-}
-
 /**
  * The SQL of a user's send and of a history page by `before_seq` as the caller's, exactly as Insurge
  * prepares them: bench/servers/bare-chat.ts runs these without the app around them.
  */
 export function statementTexts(db: Executor, pageSize: number): Record<'send' | 'page', StatementText> {
   return {
-    send: textOf('send_user', sendQuery(db, 'user')),
-    page: textOf(`history_before_${pageSize}`, pageQuery(db, 'before', pageSize, 0, true)),
+    send: statementText('send_user', sendQuery(db, 'user')),
+    page: statementText(`history_before_${pageSize}`, pageQuery(db, 'before', pageSize, 0, true)),
   }
 }

@@ -85,6 +85,21 @@ function rowDecoder<Row>(query: SelectQuery<Row>): (values: unknown[]) => Row {
   }
 }
 
+/** A statement's text and its parameters' names in order. */
+export interface StatementText {
+  name: string
+  sql: string
+  params: string[]
+}
+
+/** The text Drizzle renders for `query`, whose every parameter must be a named placeholder. */
+export function statementText(name: string, query: Pick<SelectQuery<unknown>, 'toSQL'>): StatementText {
+  const { sql: text, params } = query.toSQL()
+  const names = params.map((param) => (param as { name?: string }).name)
+  if (names.some((n) => n === undefined)) throw new Error(`${name}: every parameter must be a placeholder`)
+  return { name, sql: text, params: names as string[] }
+}
+
 /**
  * `prepared` for a select whose rows the hot paths read: run by the driver itself (named, rows as
  * arrays) on the database's own client; inside a transaction, through Drizzle as usual.
@@ -98,11 +113,9 @@ export function preparedRows<Row>(
     const query = build()
     const client = (db as { $client?: unknown }).$client
     if (!(client instanceof pg.Pool) && !(client instanceof PGlite)) return query.prepare(name)
-    const { sql: text, params } = query.toSQL()
-    const names = params.map((param) => (param as { name?: string }).name)
-    if (names.some((n) => n === undefined)) throw new Error(`${name}: every parameter must be a placeholder`)
+    const { sql: text, params: names } = statementText(name, query)
     const decode = rowDecoder(query)
-    const valuesOf = (values: Record<string, unknown>) => names.map((n) => values[n as string])
+    const valuesOf = (values: Record<string, unknown>) => names.map((n) => values[n])
     if (client instanceof pg.Pool) {
       return {
         async execute(values: Record<string, unknown>) {
