@@ -57,6 +57,8 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
         { name: 'health', description: 'Probes' },
       ],
     },
+    transformObject: (document) =>
+      'openapiObject' in document ? optionalDefaults(document.openapiObject) : document.swaggerObject,
   })
   // Generated clients name their methods after operationId: a route without one fails at start-up, not in a client.
   app.addHook('onRoute', (route) => {
@@ -88,4 +90,35 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       .header('Cache-Control', 'public, max-age=86400')
       .send(await bundle)
   })
+}
+
+interface DocumentedSchema {
+  required?: string[]
+  properties?: Record<string, { default?: unknown }>
+}
+interface DocumentedOperation {
+  parameters?: { required?: boolean; schema?: { default?: unknown } }[]
+  requestBody?: { content?: Record<string, { schema?: DocumentedSchema }> }
+}
+
+/**
+ * A field the server fills with its default when it is absent is not required of a client: TypeBox
+ * lists it in `required` (the handler always sees it), which generated clients would then demand.
+ */
+function optionalDefaults<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, DocumentedOperation>> }).paths ?? {}
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema?.default !== undefined) parameter.required = false
+      }
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
+        const schema = media.schema
+        if (!schema?.required || !schema.properties) continue
+        const properties = schema.properties
+        schema.required = schema.required.filter((name) => properties[name]?.default === undefined)
+      }
+    }
+  }
+  return document
 }
