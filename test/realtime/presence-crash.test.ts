@@ -2,11 +2,10 @@
 // instance's presence in Redis lasts a TTL unless that instance renews it (45 s, renewed every 15 s; here
 // 1.5 s, renewed every 0.3 s). The killed instance is a real server process of its own
 // (test/helpers/instance-process.ts). Only meaningful on PostgreSQL + Redis (PGlite lives inside one process).
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
 import { roomWithRoles } from '../helpers/chat.js'
+import { type Instance, spawnInstance } from '../helpers/instances.js'
 import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
 const onPostgresAndRedis = process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_REDIS_URL
@@ -17,53 +16,6 @@ const TTL_MS = PRESENCE.presenceTtlMs
 const SLACK_MS = 1000
 /** Only failures wait this long. */
 const FRAME_WAIT_MS = 15_000
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const INSTANCE_SCRIPT = fileURLToPath(new URL('../helpers/instance-process.ts', import.meta.url))
-
-interface Instance {
-  url: string
-  kill(): Promise<void>
-}
-
-/** Another instance of `sibling`'s deployment, in a process of its own; resolves once it listens. */
-async function spawnInstance(sibling: TestApi): Promise<Instance> {
-  const { DATABASE_URL, REDIS_URL, SECRET_KEY, REDIS_KEY_PREFIX } = sibling.config
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', INSTANCE_SCRIPT], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      INSTANCE_ENV: JSON.stringify({ DATABASE_URL, REDIS_URL, SECRET_KEY, REDIS_KEY_PREFIX }),
-      INSTANCE_LIMITS: JSON.stringify(PRESENCE),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8')
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the instance did not start: ${stderr}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8')
-      const line = stdout.split('\n').find((l) => l.startsWith('{"url"'))
-      if (!line) return
-      clearTimeout(timer)
-      resolve((JSON.parse(line) as { url: string }).url)
-    })
-    void exited.then(() => reject(new Error(`the instance exited: ${stderr}`)))
-  })
-  return {
-    url,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGKILL')
-      await exited
-    },
-  }
-}
 
 const sockets = socketsClosedAfterEach()
 const follow = (target: { url: string }, user: TestUser, roomId: number) =>
@@ -85,7 +37,7 @@ describe.runIf(onPostgresAndRedis)('presence when an instance crashes', () => {
   let doomed: Instance | undefined
   beforeAll(async () => {
     survivor = await startTestApp({ realtimeLimits: PRESENCE })
-    doomed = await spawnInstance(survivor)
+    doomed = await spawnInstance(survivor, { limits: PRESENCE })
   })
   afterAll(async () => {
     await doomed?.kill()

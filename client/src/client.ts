@@ -1,0 +1,134 @@
+// createClient: the HTTP API with the login's tokens, and one socket shared by every room followed.
+import { type Api, createApi } from './api.js'
+import {
+  Connection,
+  type ConnectionState,
+  type ReconnectOptions,
+  type WebSocketConstructor,
+} from './connection.js'
+import { Emitter } from './emitter.js'
+import { Room, type RoomOptions } from './room.js'
+import { Transport } from './transport.js'
+import type { Tokens, User } from './types.js'
+
+export interface ClientOptions {
+  /** Where the server is, e.g. `https://chat.example.com`; in a browser, the page's origin by default. */
+  baseUrl?: string
+  /** A WebSocket class: the browser's by default; in Node 20, `ws`'s `WebSocket`. */
+  WebSocket?: WebSocketConstructor
+  /** A fetch function (default: the global one). */
+  fetch?: typeof fetch
+  /** Tokens kept from an earlier login (see the `tokens` event), to carry on without logging in. */
+  tokens?: Tokens
+  reconnect?: ReconnectOptions
+  room?: RoomOptions
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  /** New tokens (after a login or a refresh), to keep; `null` when the login ended. */
+  tokens: Tokens | null
+  /** The login ended without `logout()`: the refresh token was refused (expired, revoked). */
+  signedOut: undefined
+}
+
+export interface ConnectionView {
+  readonly state: ConnectionState
+  on(event: 'state', listener: (state: ConnectionState) => void): () => void
+}
+
+export interface InsurgeClient {
+  /** Typed calls for every operation of the server's /openapi.json, with this login's token. */
+  readonly api: Api
+  readonly connection: ConnectionView
+  /** The id of the person logged in, or null. */
+  readonly userId: number | null
+  readonly tokens: Tokens | null
+  register(account: { email: string; username: string; password: string }): Promise<User>
+  /** Logs in and keeps the tokens (refreshed before they expire). */
+  login(email: string, password: string): Promise<void>
+  /** Ends this login on the server and here. */
+  logout(): Promise<void>
+  /** The room with this id, followed over the client's socket (the same object until it is closed). */
+  room(id: number): Room
+  on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
+  /** Closes the socket and every room; the client is not used after this. */
+  close(): void
+}
+
+export function createClient(options: ClientOptions = {}): InsurgeClient {
+  const baseUrl = (
+    options.baseUrl ??
+    (globalThis as { location?: { origin: string } }).location?.origin ??
+    ''
+  ).replace(/\/+$/, '')
+  if (!/^https?:\/\//.test(baseUrl)) throw new TypeError('createClient: baseUrl must be an http(s) URL')
+  const events = new Emitter<ClientEvents>()
+  let loggingOut = false
+  const transport = new Transport(baseUrl, options.fetch ?? globalThis.fetch.bind(globalThis), (tokens) => {
+    events.emit('tokens', tokens)
+    if (tokens === null && !loggingOut) {
+      connection.stop()
+      events.emit('signedOut', undefined)
+    }
+  })
+  const connection = new Connection(transport, options.WebSocket, options.reconnect)
+  const api = createApi(transport)
+  const rooms = new Map<number, Room>()
+  if (options.tokens) transport.setTokens(options.tokens)
+
+  const client: InsurgeClient = {
+    api,
+    connection: {
+      get state() {
+        return connection.state
+      },
+      on: (event, listener) => connection.on(event, listener),
+    },
+    get userId() {
+      return transport.userId
+    },
+    get tokens() {
+      return transport.tokens
+    },
+    register: (account) => api.register({ body: account }),
+    async login(email, password) {
+      const tokens = await api.login({ body: { email, password } })
+      transport.setTokens(tokens)
+      connection.resume()
+    },
+    async logout() {
+      const tokens = transport.tokens
+      loggingOut = true
+      try {
+        connection.stop()
+        for (const room of [...rooms.values()]) room.close()
+        if (tokens) await api.logout({ body: { refresh_token: tokens.refresh_token } }).catch(() => {})
+        transport.setTokens(null)
+      } finally {
+        loggingOut = false
+      }
+    },
+    room(id) {
+      let room = rooms.get(id)
+      if (!room) {
+        room = new Room(
+          id,
+          transport,
+          connection,
+          (gone) => rooms.get(id) === gone && rooms.delete(id),
+          options.room,
+        )
+        rooms.set(id, room)
+      }
+      return room
+    },
+    on: (event, listener) => events.on(event, listener),
+    close() {
+      for (const room of [...rooms.values()]) room.close()
+      connection.close()
+      transport.close()
+      events.clear()
+    },
+  }
+  return client
+}

@@ -1,0 +1,524 @@
+// A room followed over the client's socket. `messages` holds a contiguous run of the room's messages
+// in seq order, with no gap and no duplicate: a frame ahead of a gap waits while the gap is read over
+// HTTP; a frame at or below the highest contiguous seq is a duplicate and dropped. Sends carry a
+// client_msg_id and are sent again after every reconnect until the stored message is held: the
+// server keeps the first, so each send is stored once and resolves once.
+import type { Connection, RoomLink } from './connection.js'
+import { Emitter } from './emitter.js'
+import { ApiError } from './errors.js'
+import type { PresenceFrame, RoomEventFrame, ServerFrame, TypingFrame } from './frames.js'
+import { newClientMsgId } from './ids.js'
+import { fullJitter, later } from './timers.js'
+import type { Transport } from './transport.js'
+import type { Message } from './types.js'
+
+/** A reply the assistant is writing, as the deltas so far make it. */
+export interface AssistantReply {
+  /** The id of the message it answers. */
+  replyTo: number
+  text: string
+  /** False when this client joined mid-reply and missed its beginning (the server may resend it). */
+  complete: boolean
+}
+
+export interface RoomEvents extends Record<string, unknown> {
+  /** `messages` changed: new, older, edited, deleted, reacted to. */
+  messages: readonly Message[]
+  /** A new message at the end (live, replayed after a reconnect, or filled in after a gap). */
+  message: Message
+  /** The assistant's replies in progress changed. */
+  assistant: readonly AssistantReply[]
+  /** A reply failed; nothing was stored. */
+  assistantError: { replyTo: number; detail: string }
+  typing: TypingFrame
+  presence: PresenceFrame
+  /** Membership and room changes: participant_joined/left/removed, role_changed, session_updated/deleted, read. */
+  event: RoomEventFrame
+  /** Something this client asked of the room failed (a subscribe refused, typing not allowed…). */
+  error: ApiError
+  /** The room cannot be followed any more (left, removed, deleted): sends waiting are rejected. */
+  ended: ApiError
+}
+
+export interface RoomOptions {
+  /** Messages read when the room is opened (default 50). */
+  pageSize?: number
+  /** How long a frame ahead of a gap waits for the missing ones before they are read over HTTP (ms). */
+  gapWaitMs?: number
+}
+
+interface PendingSend {
+  clientMsgId: string
+  content: string
+  resolve: (message: Message) => void
+  reject: (error: ApiError) => void
+  /** Failed attempts the server called temporary (rate limited, unavailable). */
+  failures: number
+  retryTimer?: ReturnType<typeof setTimeout>
+}
+
+const STATUS_OF: Record<string, number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid: 422,
+  invalid_frame: 422,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+}
+/** Error codes after which the same send may succeed later. */
+const TEMPORARY = new Set(['rate_limited', 'unavailable', 'internal'])
+const FILL_PAGE = 200
+
+export class Room implements RoomLink {
+  /** The room's messages held, oldest first; older pages come with `loadOlder()`. */
+  readonly messages: Message[] = []
+  /** False once the first message of the room is held. */
+  hasOlder = true
+  /** Resolves once the newest page is read and the room is followed; rejects if it cannot be read. */
+  readonly ready: Promise<void>
+
+  private lastSeq = 0
+  private loaded = false
+  private closed = false
+  private subscribing = false
+  private filling = false
+  private gapTimer: ReturnType<typeof setTimeout> | undefined
+  private olderLoad: Promise<number> | null = null
+  private lastReadSent = -1
+  private notifyQueued = false
+  private readonly ahead = new Map<number, Message>()
+  private readonly byId = new Map<number, Message>()
+  private readonly pending = new Map<string, PendingSend>()
+  /** Acknowledged sends whose message is not held yet: client_msg_id -> seq. */
+  private readonly acked = new Map<string, number>()
+  private readonly replies = new Map<number, AssistantReply>()
+  private readonly events = new Emitter<RoomEvents>()
+  private readonly pageSize: number
+  private readonly gapWaitMs: number
+
+  constructor(
+    readonly id: number,
+    private readonly transport: Transport,
+    private readonly connection: Connection,
+    private readonly forget: (room: Room) => void,
+    options: RoomOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 50
+    this.gapWaitMs = options.gapWaitMs ?? 150
+    this.ready = this.load()
+    this.ready.catch(() => {})
+  }
+
+  on<K extends keyof RoomEvents>(event: K, listener: (value: RoomEvents[K]) => void): () => void {
+    return this.events.on(event, listener)
+  }
+
+  /** The assistant's replies being written now, oldest first. */
+  get assistantReplies(): readonly AssistantReply[] {
+    return [...this.replies.values()]
+  }
+
+  /** The highest seq held with nothing missing below it (down to the first message held). */
+  get seq(): number {
+    return this.lastSeq
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const page = await this.page({ limit: this.pageSize })
+        if (this.closed) return
+        this.prepend(page, this.pageSize)
+        this.lastSeq = page.at(-1)?.seq ?? 0
+        this.loaded = true
+        this.connection.follow(this)
+        return
+      } catch (error) {
+        // A room this person cannot read is an answer; a server that cannot be reached is not.
+        if (!(error instanceof ApiError) || error.status !== 0 || this.closed) {
+          this.forget(this)
+          throw error
+        }
+        await new Promise((resolve) => later(fullJitter(attempt, 500, 10_000), () => resolve(undefined)))
+      }
+    }
+  }
+
+  private page(query: { limit: number; before_seq?: number; after_seq?: number }): Promise<Message[]> {
+    return this.transport.request<Message[]>({
+      method: 'GET',
+      path: `/api/v1/chat/sessions/${this.id}/messages`,
+      query,
+      auth: true,
+    })
+  }
+
+  /** Reads the page before the oldest message held; resolves with how many were added. */
+  loadOlder(limit = this.pageSize): Promise<number> {
+    this.olderLoad ??= this.readOlder(limit).finally(() => {
+      this.olderLoad = null
+    })
+    return this.olderLoad
+  }
+
+  private async readOlder(limit: number): Promise<number> {
+    await this.ready
+    const first = this.messages[0]
+    if (!this.hasOlder || !first) {
+      this.hasOlder = false
+      return 0
+    }
+    const page = await this.page({ limit, before_seq: first.seq })
+    return this.prepend(page, limit)
+  }
+
+  private prepend(page: Message[], limit: number): number {
+    const fresh = page.filter((message) => !this.byId.has(message.id))
+    for (const message of fresh) this.byId.set(message.id, message)
+    this.messages.unshift(...fresh)
+    this.hasOlder = page.length === limit && (page[0]?.seq ?? 1) > 1
+    if (fresh.length) this.notify()
+    return fresh.length
+  }
+
+  // ---- the socket ----------------------------------------------------------------------------
+
+  opened(): void {
+    if (this.closed || !this.loaded) return
+    this.subscribing = true
+    this.connection.send({ type: 'subscribe', session_id: this.id, after_seq: this.lastSeq })
+    // Replies in progress are announced again to a new subscription (with their text so far).
+    if (this.replies.size) {
+      this.replies.clear()
+      this.events.emit('assistant', [])
+    }
+    for (const send of this.pending.values()) if (!send.retryTimer) this.transmit(send)
+  }
+
+  frame(frame: ServerFrame): void {
+    if (this.closed) return
+    switch (frame.type) {
+      case 'system_message':
+        this.subscribing = false
+        return
+      case 'chat_message':
+        this.receive(messageOf(frame))
+        return
+      case 'message_updated':
+        this.update(messageOf(frame))
+        return
+      case 'message_deleted': {
+        const held = this.byId.get(frame.id)
+        if (held) this.replace({ ...held, content: '', deleted_at: frame.timestamp, reactions: [] })
+        return
+      }
+      case 'reaction_added':
+      case 'reaction_removed':
+        this.react(frame)
+        return
+      case 'ack':
+        this.acknowledged(frame.client_msg_id, frame.seq)
+        return
+      case 'ai_start':
+        if (!this.replies.has(frame.reply_to)) {
+          this.replies.set(frame.reply_to, { replyTo: frame.reply_to, text: '', complete: true })
+          this.events.emit('assistant', this.assistantReplies)
+        }
+        return
+      case 'ai_delta':
+        this.delta(frame.reply_to, frame.offset, frame.delta)
+        return
+      case 'ai_error':
+        this.replies.delete(frame.reply_to)
+        this.events.emit('assistant', this.assistantReplies)
+        this.events.emit('assistantError', { replyTo: frame.reply_to, detail: frame.detail })
+        return
+      case 'typing':
+        this.events.emit('typing', frame)
+        return
+      case 'presence':
+        this.events.emit('presence', frame)
+        return
+      case 'error':
+        this.failed(frame)
+        return
+      case 'participant_left':
+      case 'participant_removed':
+        this.events.emit('event', frame)
+        if (frame.user_id === this.transport.userId) {
+          this.end(
+            new ApiError(
+              403,
+              'forbidden',
+              frame.type === 'participant_left' ? 'You left this room' : 'You were removed from this room',
+            ),
+          )
+        }
+        return
+      case 'session_deleted':
+        this.events.emit('event', frame)
+        this.end(new ApiError(404, 'not_found', 'This room was deleted'))
+        return
+      case 'participant_joined':
+      case 'role_changed':
+      case 'session_updated':
+      case 'read':
+        this.events.emit('event', frame)
+        return
+    }
+  }
+
+  private failed(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    const error = new ApiError(STATUS_OF[frame.code] ?? 400, frame.code, frame.detail)
+    const send = frame.client_msg_id ? this.pending.get(frame.client_msg_id) : undefined
+    if (send) {
+      if (TEMPORARY.has(frame.code)) {
+        send.failures += 1
+        send.retryTimer = later(fullJitter(send.failures, 1_000, 30_000), () => {
+          send.retryTimer = undefined
+          this.transmit(send)
+        })
+      } else {
+        this.pending.delete(send.clientMsgId)
+        send.reject(error)
+      }
+      return
+    }
+    if (this.subscribing && (frame.code === 'forbidden' || frame.code === 'not_found')) {
+      this.end(error)
+      return
+    }
+    this.events.emit('error', error)
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  private receive(message: Message): void {
+    if (message.seq <= this.lastSeq) return // a duplicate (a replay overlapping what is held)
+    if (message.seq === this.lastSeq + 1) {
+      this.append(message)
+      this.drain()
+      return
+    }
+    this.ahead.set(message.seq, message)
+    this.scheduleFill()
+  }
+
+  private append(message: Message): void {
+    this.messages.push(message)
+    this.byId.set(message.id, message)
+    this.lastSeq = message.seq
+    if (message.role === 'assistant' && message.reply_to !== null && this.replies.delete(message.reply_to)) {
+      this.events.emit('assistant', this.assistantReplies)
+    }
+    const clientMsgId = message.client_msg_id
+    const send = clientMsgId !== null ? this.pending.get(clientMsgId) : undefined
+    if (send && clientMsgId !== null && message.user_id === this.transport.userId) {
+      this.pending.delete(clientMsgId)
+      this.acked.delete(clientMsgId)
+      clearTimeout(send.retryTimer)
+      send.resolve(message)
+    }
+    this.events.emit('message', message)
+    this.notify()
+  }
+
+  private drain(): void {
+    for (let next = this.ahead.get(this.lastSeq + 1); next; next = this.ahead.get(this.lastSeq + 1)) {
+      this.ahead.delete(next.seq)
+      this.append(next)
+    }
+    for (const seq of this.ahead.keys()) if (seq <= this.lastSeq) this.ahead.delete(seq)
+  }
+
+  private acknowledged(clientMsgId: string, seq: number): void {
+    if (!this.pending.has(clientMsgId)) return
+    this.acked.set(clientMsgId, seq)
+    // The message itself follows on the room's stream; if it is ahead of a gap, the fill brings it.
+    if (seq > this.lastSeq + 1) this.scheduleFill()
+  }
+
+  /** The highest seq known to exist: frames waiting ahead of a gap, and acknowledged sends. */
+  private target(): number {
+    let target = this.lastSeq
+    for (const seq of this.ahead.keys()) target = Math.max(target, seq)
+    for (const seq of this.acked.values()) target = Math.max(target, seq)
+    return target
+  }
+
+  private scheduleFill(delay = this.gapWaitMs): void {
+    if (this.gapTimer || this.filling || this.closed) return
+    this.gapTimer = later(delay, () => {
+      this.gapTimer = undefined
+      void this.fill()
+    })
+  }
+
+  /** Reads what is missing between the highest contiguous seq and the frames waiting ahead of it. */
+  private async fill(): Promise<void> {
+    this.filling = true
+    try {
+      while (!this.closed && this.target() > this.lastSeq) {
+        const page = await this.page({ limit: FILL_PAGE, after_seq: this.lastSeq })
+        if (!page.length) break
+        for (const message of page) this.receive(message)
+      }
+    } catch {
+      this.filling = false
+      this.scheduleFill(1_000)
+      return
+    }
+    this.filling = false
+  }
+
+  private update(message: Message): void {
+    const held = this.byId.get(message.id)
+    if (!held) {
+      if (this.ahead.has(message.seq)) this.ahead.set(message.seq, message)
+      return
+    }
+    // Frames say `me: false` for everyone: keep what this client knows of its own reactions.
+    const mine = new Set(held.reactions.filter((r) => r.me).map((r) => r.emoji))
+    this.replace({ ...message, reactions: message.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })) })
+  }
+
+  private react(frame: Extract<ServerFrame, { type: 'reaction_added' | 'reaction_removed' }>): void {
+    const held = this.byId.get(frame.message_id)
+    if (!held) return
+    const byMe = frame.user_id === this.transport.userId
+    const added = frame.type === 'reaction_added'
+    const reactions = held.reactions.map((r) => ({ ...r }))
+    const existing = reactions.find((r) => r.emoji === frame.emoji)
+    if (existing) {
+      existing.count += added ? 1 : -1
+      if (byMe) existing.me = added
+    } else if (added) reactions.push({ emoji: frame.emoji, count: 1, me: byMe })
+    this.replace({ ...held, reactions: reactions.filter((r) => r.count > 0) })
+  }
+
+  /** Puts a changed copy of a held message in its place (each change is a new object). */
+  private replace(message: Message): void {
+    const index = this.indexOf(message.seq)
+    if (index < 0) return
+    this.messages[index] = message
+    this.byId.set(message.id, message)
+    this.notify()
+  }
+
+  private indexOf(seq: number): number {
+    let low = 0
+    let high = this.messages.length - 1
+    while (low <= high) {
+      const middle = (low + high) >> 1
+      const at = this.messages[middle]?.seq ?? 0
+      if (at === seq) return middle
+      if (at < seq) low = middle + 1
+      else high = middle - 1
+    }
+    return -1
+  }
+
+  /** One `messages` event per turn of the event loop, however many messages a replay brought. */
+  private notify(): void {
+    if (this.notifyQueued) return
+    this.notifyQueued = true
+    queueMicrotask(() => {
+      this.notifyQueued = false
+      if (!this.closed) this.events.emit('messages', this.messages)
+    })
+  }
+
+  private delta(replyTo: number, offset: number, delta: string): void {
+    const reply = this.replies.get(replyTo) ?? { replyTo, text: '', complete: offset === 0 }
+    if (offset <= reply.text.length) reply.text = reply.text.slice(0, offset) + delta
+    else if (reply.text === '') reply.text = delta
+    else reply.text += delta // a piece went missing: keep what came; the stored reply replaces it
+    if (offset === 0) reply.complete = true
+    this.replies.set(replyTo, { ...reply })
+    this.events.emit('assistant', this.assistantReplies)
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /**
+   * Sends a message and resolves with it once it is stored and held in `messages`. Across reconnects
+   * it is sent again with the same client_msg_id until then, so it is stored exactly once.
+   */
+  send(content: string): Promise<Message> {
+    if (this.closed) return Promise.reject(new ApiError(0, 'closed', 'This room is closed'))
+    return new Promise<Message>((resolve, reject) => {
+      const send: PendingSend = { clientMsgId: newClientMsgId(), content, resolve, reject, failures: 0 }
+      this.pending.set(send.clientMsgId, send)
+      if (this.loaded) this.transmit(send)
+    })
+  }
+
+  private transmit(send: PendingSend): void {
+    this.connection.send({
+      type: 'chat_message',
+      session_id: this.id,
+      content: send.content,
+      client_msg_id: send.clientMsgId,
+    })
+  }
+
+  /** Tells the others this person is (or stopped) typing; false when the socket is down. */
+  setTyping(isTyping: boolean): boolean {
+    return this.connection.send({ type: 'typing', session_id: this.id, is_typing: isTyping })
+  }
+
+  /** Stops the assistant's replies in progress in this room; false when the socket is down. */
+  stopAssistant(): boolean {
+    return this.connection.send({ type: 'ai_stop', session_id: this.id })
+  }
+
+  /** Moves this person's read marker to the newest message held. */
+  async markRead(): Promise<void> {
+    const seq = this.lastSeq
+    if (seq <= this.lastReadSent) return
+    await this.transport.request({
+      method: 'POST',
+      path: `/api/v1/chat/sessions/${this.id}/read`,
+      body: { seq },
+      auth: true,
+    })
+    this.lastReadSent = Math.max(this.lastReadSent, seq)
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  private end(error: ApiError): void {
+    if (this.closed) return
+    this.shut(error)
+    this.events.emit('ended', error)
+  }
+
+  /** Stops following the room; sends still waiting are rejected. */
+  close(): void {
+    this.shut(new ApiError(0, 'closed', 'The room was closed before the message was stored'))
+  }
+
+  private shut(error: ApiError): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.gapTimer)
+    this.connection.unfollow(this)
+    this.forget(this)
+    for (const send of this.pending.values()) {
+      clearTimeout(send.retryTimer)
+      send.reject(error)
+    }
+    this.pending.clear()
+  }
+}
+
+/** A chat_message or message_updated frame as a Message (without the frame's `type` and `timestamp`). */
+function messageOf(frame: Extract<ServerFrame, { type: 'chat_message' | 'message_updated' }>): Message {
+  const { type: _type, timestamp: _timestamp, ...message } = frame
+  return message as Message
+}

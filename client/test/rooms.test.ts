@@ -1,0 +1,279 @@
+// @insurge/client against the real server on a real port: typed calls, rooms followed over one
+// socket, sends stored exactly once, gaps filled over HTTP, sockets cut mid-conversation, the
+// assistant's reply assembled from its deltas and stopped.
+import { ApiError, type InsurgeClient } from '@insurge/client'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { startTestApp, type TestApi } from '../../test/helpers/app.js'
+import { createRoom, invite, send } from '../../test/helpers/chat.js'
+import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
+import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
+import { clientFor, closeClients, contents, expectContiguous, until } from './helpers.js'
+
+let api: TestApi
+let fake: FakeOpenAI
+beforeAll(async () => {
+  fake = await startFakeOpenAI()
+  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+})
+afterAll(async () => {
+  await api?.close()
+  await fake?.close()
+})
+afterEach(() => closeClients())
+
+/** Two people in a new room (AI off unless asked), each with a logged-in client. */
+async function pair(target = api.url, body: Record<string, unknown> = { ai_mode: 'off' }) {
+  const [ada, bob] = await Promise.all([api.signUp(), api.signUp()])
+  const room = await createRoom(api, ada, { session_type: 'invite_only', ...body })
+  await invite(api, room.id, ada, bob)
+  const [a, b] = await Promise.all([clientFor(target, ada), clientFor(target, bob)])
+  return { ada, bob, roomId: room.id, a, b }
+}
+
+describe('client.api', () => {
+  test('typed calls reach the server with the login’s token and return its JSON', async () => {
+    const user = await api.signUp()
+    const client = await clientFor(api.url, user)
+    const me = await client.api.getMe()
+    expect(me.username).toBe(user.username)
+    expect(client.userId).toBe(user.id)
+    const room = await client.api.createSession({ body: { title: 'Typed', session_type: 'public' } })
+    expect(room.title).toBe('Typed')
+    const sent = await client.api.sendMessage({ path: { id: room.id }, body: { content: 'hello' } })
+    const page = await client.api.listMessages({ path: { id: room.id }, query: { limit: 10 } })
+    expect(page.map((m) => m.id)).toEqual([sent.id])
+  })
+
+  test('errors are ApiErrors with the server’s status, code and sentence', async () => {
+    const client = await clientFor(api.url, await api.signUp())
+    const missing = await client.api.getSession({ path: { id: 2_000_000_000 } }).catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(ApiError)
+    expect(missing).toMatchObject({ status: 404, code: 'not_found' })
+    const invalid = await client.api
+      .createSession({ body: { title: '', session_type: 'public' } })
+      .catch((e: unknown) => e)
+    expect(invalid).toMatchObject({ status: 422, code: 'invalid' })
+    expect((invalid as ApiError).detail).toMatch(/\w+/)
+    expect((invalid as ApiError).errors.length).toBeGreaterThan(0)
+  })
+
+  test('a wrong password is a 401 ApiError and leaves the client logged out', async () => {
+    const user = await api.signUp()
+    const client = await clientFor(api.url)
+    const error = await client.login(user.email, 'not the password').catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 401, code: 'unauthenticated' })
+    expect(client.tokens).toBeNull()
+    await expect(client.api.getMe()).rejects.toMatchObject({ status: 401 })
+  })
+
+  test('register then login, and logout ends the login on the server too', async () => {
+    const client = await clientFor(api.url)
+    const tag = Math.random().toString(36).slice(2, 10)
+    const account = { email: `sdk-${tag}@example.com`, username: `sdk_${tag}`, password: `pw-${tag}-long` }
+    const user = await client.register(account)
+    expect(user.username).toBe(account.username)
+    await client.login(account.email, account.password)
+    const refreshToken = client.tokens?.refresh_token
+    await client.logout()
+    expect(client.tokens).toBeNull()
+    const res = await api.post('/api/v1/auth/refresh', { refresh_token: refreshToken })
+    expect(res.status).toBe(401)
+  })
+})
+
+describe('client.room', () => {
+  test('two clients in one room: messages both ways, once each, in seq order; send resolves with the stored message', async () => {
+    const { a, b, roomId, ada, bob } = await pair()
+    const [ra, rb] = [a.room(roomId), b.room(roomId)]
+    await Promise.all([ra.ready, rb.ready])
+    await until('both sockets are open', () => a.connection.state === 'open' && b.connection.state === 'open')
+    const sent = await Promise.all([
+      ra.send('one from ada'),
+      rb.send('one from bob'),
+      ra.send('two from ada'),
+    ])
+    expect(sent.map((m) => m.content)).toEqual(['one from ada', 'one from bob', 'two from ada'])
+    expect(sent[0]?.user_id).toBe(ada.id)
+    expect(sent[1]?.user_id).toBe(bob.id)
+    await until('both hold three', () => ra.messages.length === 3 && rb.messages.length === 3)
+    expect(ra.messages).toEqual(rb.messages)
+    expectContiguous(ra.messages)
+    // What send() resolved with is the message as stored (the server's own copy).
+    const stored = await api.get(`/api/v1/chat/sessions/${roomId}/messages`, ada.token)
+    expect((await stored.json()).map((m: { id: number }) => m.id).sort()).toEqual(
+      sent.map((m) => m.id).sort(),
+    )
+  })
+
+  test('a room opens with its newest page; loadOlder reads back to the first message', async () => {
+    const { roomId, ada } = await pair()
+    for (let i = 1; i <= 25; i++) await send(api, roomId, ada, `m${i}`)
+    const a = await clientFor(api.url, ada, { room: { pageSize: 10 } })
+    const room = a.room(roomId)
+    expect(a.room(roomId)).toBe(room)
+    await room.ready
+    expect(contents(room.messages)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 16}`))
+    expect(room.hasOlder).toBe(true)
+    expect(await room.loadOlder(10)).toBe(10)
+    expect(await room.loadOlder(10)).toBe(5)
+    expect(room.hasOlder).toBe(false)
+    expect(await room.loadOlder(10)).toBe(0)
+    expect(contents(room.messages)).toEqual(Array.from({ length: 25 }, (_, i) => `m${i + 1}`))
+    expectContiguous(room.messages)
+  }, 60_000)
+
+  test('a room the person cannot read rejects ready with the server’s 403/404', async () => {
+    const { roomId } = await pair()
+    const outsider = await clientFor(api.url, await api.signUp())
+    await expect(outsider.room(roomId).ready).rejects.toMatchObject({
+      status: expect.any(Number),
+      code: expect.stringMatching(/forbidden|not_found/),
+    })
+  })
+
+  test('a send the server refuses rejects once with its sentence (a viewer cannot send)', async () => {
+    const { roomId, ada } = await pair()
+    const viewer = await api.signUp()
+    await invite(api, roomId, ada, viewer, 'viewer')
+    const client = await clientFor(api.url, viewer)
+    const room = client.room(roomId)
+    await room.ready
+    await expect(room.send('let me in')).rejects.toMatchObject({ status: 403, code: 'forbidden' })
+  })
+
+  test('edits, deletions and reactions reach the other client; the reactor’s own reaction is `me`', async () => {
+    const { a, b, roomId } = await pair()
+    const [ra, rb] = [a.room(roomId), b.room(roomId)]
+    await Promise.all([ra.ready, rb.ready])
+    const first = await ra.send('first')
+    const second = await ra.send('second')
+    await until('bob holds both', () => rb.messages.length === 2)
+    await a.api.editMessage({
+      path: { id: roomId, message_id: first.id },
+      body: { content: 'first, edited' },
+    })
+    await b.api.addReaction({ path: { id: roomId, message_id: first.id, emoji: '👍' } })
+    await a.api.deleteMessage({ path: { id: roomId, message_id: second.id } })
+    await until('bob sees the edit, the reaction and the deletion', () => {
+      const [one, two] = rb.messages
+      return one?.content === 'first, edited' && one.reactions[0]?.count === 1 && two?.deleted_at !== null
+    })
+    expect(rb.messages[0]?.reactions).toEqual([{ emoji: '👍', count: 1, me: true }])
+    await until('ada sees the reaction, not hers', () => ra.messages[0]?.reactions[0]?.count === 1)
+    expect(ra.messages[0]?.reactions).toEqual([{ emoji: '👍', count: 1, me: false }])
+    expect(rb.messages[1]?.content).toBe('')
+  })
+})
+
+describe('gaps, duplicates and cut sockets', () => {
+  let proxy: TcpProxy
+  beforeAll(async () => {
+    proxy = await startTcpProxy(api.url)
+  })
+  afterAll(async () => {
+    await proxy?.close()
+  })
+  afterEach(() => {
+    proxy.drop = null
+  })
+
+  test('a frame lost on the way: the next one is ahead of a gap, which is read over HTTP', async () => {
+    const { b, roomId, ada } = await pair(proxy.url)
+    const room = b.room(roomId)
+    await room.ready
+    await until('bob’s socket is open', () => b.connection.state === 'open')
+    proxy.dropped = 0
+    proxy.drop = (text) => text.includes('"content":"lost on the way"')
+    await send(api, roomId, ada, 'before')
+    await send(api, roomId, ada, 'lost on the way')
+    await send(api, roomId, ada, 'after')
+    await until('bob holds all three', () => room.messages.length === 3)
+    expect(proxy.dropped).toBe(1)
+    expect(contents(room.messages)).toEqual(['before', 'lost on the way', 'after'])
+    expectContiguous(room.messages)
+  })
+
+  test('sockets cut again and again while both send: every message once in both clients, every send resolved once', async () => {
+    const { a, b, roomId } = await pair(proxy.url)
+    const [ra, rb] = [a.room(roomId), b.room(roomId)]
+    await Promise.all([ra.ready, rb.ready])
+    const cutter = setInterval(() => proxy.cut(), 120)
+    const resolved: string[] = []
+    try {
+      const sends: Promise<unknown>[] = []
+      for (let i = 0; i < 15; i++) {
+        sends.push(ra.send(`a${i}`).then((m) => resolved.push(m.content)))
+        sends.push(rb.send(`b${i}`).then((m) => resolved.push(m.content)))
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await Promise.all(sends)
+    } finally {
+      clearInterval(cutter)
+    }
+    expect(resolved.sort()).toEqual(
+      [...Array.from({ length: 15 }, (_, i) => [`a${i}`, `b${i}`])].flat().sort(),
+    )
+    await until('both hold all 30', () => ra.messages.length === 30 && rb.messages.length === 30)
+    expect(ra.messages.map((m) => m.id)).toEqual(rb.messages.map((m) => m.id))
+    expectContiguous(ra.messages)
+    expect(new Set(contents(ra.messages)).size).toBe(30)
+    const stored = await api.get(
+      `/api/v1/chat/sessions/${roomId}/messages?limit=200`,
+      (await api.signUp()).token,
+    )
+    expect(stored.status).not.toBe(200) // an outsider cannot read it: the check below uses a participant
+    const all = await b.api.listMessages({ path: { id: roomId }, query: { limit: 200 } })
+    expect(all).toHaveLength(30)
+  }, 60_000)
+
+  test('the connection says reconnecting while the network is down and open once it is back', async () => {
+    const { a, roomId } = await pair(proxy.url)
+    await a.room(roomId).ready
+    await until('open', () => a.connection.state === 'open')
+    const states: string[] = []
+    const off = a.connection.on('state', (state) => states.push(state))
+    proxy.cut()
+    await until('reconnected', () => states.includes('reconnecting') && a.connection.state === 'open')
+    off()
+    expect(states[0]).toBe('reconnecting')
+  })
+})
+
+describe('the assistant in a room', () => {
+  test('its reply streams into assistantReplies, Stop stores what was written, and the stored reply replaces it', async () => {
+    fake.mode = { kind: 'answer', reply: 'word '.repeat(400), chunkSize: 5, delayMs: 20 }
+    const { a, b, roomId } = await pair(api.url, { ai_mode: 'always' })
+    const [ra, rb] = [a.room(roomId), b.room(roomId)]
+    await Promise.all([ra.ready, rb.ready])
+    const question = await ra.send('tell me a long story')
+    await until('bob sees the reply being written', () => (rb.assistantReplies[0]?.text.length ?? 0) > 20)
+    expect(rb.assistantReplies[0]?.replyTo).toBe(question.id)
+    expect(ra.stopAssistant()).toBe(true)
+    await until('the stopped reply is stored and held by both', () =>
+      [ra, rb].every((r) => r.messages.some((m) => m.role === 'assistant')),
+    )
+    const reply = rb.messages.find((m) => m.role === 'assistant')
+    expect(reply?.reply_to).toBe(question.id)
+    expect(reply?.content.length).toBeLessThan(2000)
+    expect('word '.repeat(400).startsWith(reply?.content ?? 'x')).toBe(true)
+    expect(rb.assistantReplies).toEqual([])
+    expect(ra.assistantReplies).toEqual([])
+  })
+
+  test('a failed reply is an assistantError and nothing is stored', async () => {
+    fake.mode = { kind: 'fail', status: 500 }
+    const { a, roomId } = await pair(api.url, { ai_mode: 'always' })
+    const room = a.room(roomId)
+    await room.ready
+    const errors: { replyTo: number; detail: string }[] = []
+    room.on('assistantError', (error) => errors.push(error))
+    const question = await room.send('will this work?')
+    await until('the error arrives', () => errors.length === 1)
+    expect(errors[0]?.replyTo).toBe(question.id)
+    expect(errors[0]?.detail).toMatch(/\w+/)
+    expect(room.messages.map((m) => m.role)).toEqual(['user'])
+    expect(room.assistantReplies).toEqual([])
+  })
+})
+
+export type { InsurgeClient }
