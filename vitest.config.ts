@@ -11,6 +11,7 @@ const DATABASE_FREE = [
   'test/realtime/setups.test.ts',
   'test/realtime/replay.test.ts',
   'test/deploy-files.test.ts',
+  'client/test/generated.test.ts',
 ]
 
 export default defineConfig({

@@ -34,8 +34,8 @@ export async function serverOpenApi(): Promise<OpenAPI3> {
 }
 
 /** File name -> contents, as they should be committed. */
-export async function generateClientFiles(): Promise<Record<string, string>> {
-  const spec = await serverOpenApi()
+export async function generateClientFiles(spec?: OpenAPI3): Promise<Record<string, string>> {
+  spec ??= await serverOpenApi()
   const types = astToString(await openapiTS(spec, { alphabetize: false, defaultNonNullable: false }))
   const rows: string[] = []
   for (const [path, item] of Object.entries(spec.paths ?? {}) as [string, PathItemObject][]) {
@@ -58,8 +58,8 @@ ${rows.join('\n')}
 }
 
 /** The generated files that differ from what is committed (empty when they are current). */
-export async function staleClientFiles(): Promise<string[]> {
-  const files = await generateClientFiles()
+export async function staleClientFiles(spec?: OpenAPI3): Promise<string[]> {
+  const files = await generateClientFiles(spec)
   const stale: string[] = []
   for (const [name, text] of Object.entries(files)) {
     const committed = await readFile(new URL(name, GENERATED), 'utf8').catch(() => '')
