@@ -15,6 +15,10 @@ const DATABASE_FREE = [
 ]
 
 export default defineConfig({
+  // Workspace packages are tested from their TypeScript source (the `source` export condition), ahead
+  // of Vite's own defaults.
+  resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['test/**/*.test.ts', 'client/test/**/*.test.ts'],
     testTimeout: 30_000,
