@@ -175,6 +175,7 @@ describe('gaps, duplicates and cut sockets', () => {
   })
   afterEach(() => {
     proxy.drop = null
+    proxy.repeat = null
   })
 
   test('a frame lost on the way: the next one is ahead of a gap, which is read over HTTP', async () => {
@@ -191,6 +192,29 @@ describe('gaps, duplicates and cut sockets', () => {
     expect(proxy.dropped).toBe(1)
     expect(contents(room.messages)).toEqual(['before', 'lost on the way', 'after'])
     expectContiguous(room.messages)
+  })
+
+  test('frames delivered twice: each message held once, and a reply’s piece is not shown twice', async () => {
+    fake.mode = { kind: 'answer', reply: 'abcdefghij'.repeat(30), chunkSize: 10, delayMs: 15 }
+    const { b, roomId, ada } = await pair(proxy.url, { ai_mode: 'always' })
+    const room = b.room(roomId)
+    await room.ready
+    await until('bob’s socket is open', () => b.connection.state === 'open')
+    proxy.repeated = 0
+    proxy.repeat = (text) => text.includes('"type":"chat_message"') || text.includes('"type":"ai_delta"')
+    const seen: string[] = []
+    room.on('assistant', (replies) => {
+      const text = replies[0]?.text
+      if (text !== undefined) seen.push(text)
+    })
+    await send(api, roomId, ada, 'twice?')
+    await until('the reply is stored', () => room.messages.some((m) => m.role === 'assistant'))
+    expect(proxy.repeated).toBeGreaterThan(3)
+    expect(contents(room.messages)).toEqual(['twice?', 'abcdefghij'.repeat(30)])
+    expectContiguous(room.messages)
+    // Every state of the reply in progress was a prefix of the reply: no piece appeared twice.
+    expect(seen.length).toBeGreaterThan(0)
+    for (const text of seen) expect('abcdefghij'.repeat(30).startsWith(text)).toBe(true)
   })
 
   test('sockets cut again and again while both send: every message once in both clients, every send resolved once', async () => {

@@ -1,7 +1,7 @@
 // A TCP proxy on loopback between a client and the server: a real network element a test can break.
 // It cuts every connection at once (a network drop: the client sees the socket close without a close
 // frame), points new connections at another server (a restart on a new port, another instance), and
-// can swallow chosen WebSocket frames from server to client (so the client sees a gap in seq).
+// can swallow or repeat chosen WebSocket frames from server to client (a gap in seq, a duplicate).
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
 
 export interface TcpProxy {
@@ -15,6 +15,10 @@ export interface TcpProxy {
   drop: ((text: string) => boolean) | null
   /** How many frames `drop` swallowed. */
   dropped: number
+  /** Server-to-client text frames for which `repeat` returns true are delivered twice. */
+  repeat: ((text: string) => boolean) | null
+  /** How many frames `repeat` delivered twice. */
+  repeated: number
   close(): Promise<void>
 }
 
@@ -25,6 +29,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     target,
     drop: null,
     dropped: 0,
+    repeat: null,
+    repeated: 0,
     cut() {
       for (const [client, upstream] of pairs) {
         client.destroy()
@@ -105,8 +111,15 @@ function serverToClient(proxy: TcpProxy, client: Socket): (chunk: Buffer) => voi
       if (pending.length - offset < header + length) break
       const frame = pending.subarray(offset, offset + header + length)
       const isText = ((pending[offset] ?? 0) & 0x0f) === 1
-      if (isText && proxy.drop?.(frame.subarray(header).toString('utf8'))) proxy.dropped += 1
-      else client.write(frame)
+      const text = isText && (proxy.drop || proxy.repeat) ? frame.subarray(header).toString('utf8') : ''
+      if (text && proxy.drop?.(text)) proxy.dropped += 1
+      else {
+        client.write(frame)
+        if (text && proxy.repeat?.(text)) {
+          client.write(frame)
+          proxy.repeated += 1
+        }
+      }
       offset += header + length
     }
     pending = pending.subarray(offset)
