@@ -1,14 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript with the dev dependencies, then keep only what runs.
+# Build: compile TypeScript and the web app (Vite) with the dev dependencies, then keep only what runs.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY client/package.json ./client/
+COPY web/package.json ./web/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+COPY client ./client
+COPY web ./web
+COPY scripts/build-web.ts ./scripts/
+RUN npm run build && npm run build:web && npm prune --omit=dev --ignore-scripts
 
-# Runtime: compiled code, production dependencies and the migrations, as the unprivileged `node` user.
+# Runtime: compiled code, the built web app, production dependencies and the migrations, as the unprivileged `node` user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -17,6 +22,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/web/dist ./web/dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node migrations ./migrations
 USER node

@@ -12,6 +12,7 @@ const DATABASE_FREE = [
   'test/realtime/replay.test.ts',
   'test/deploy-files.test.ts',
   'client/test/generated.test.ts',
+  'test/web.test.ts',
 ]
 
 export default defineConfig({

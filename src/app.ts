@@ -36,6 +36,7 @@ import {
   registerRealtime,
 } from './realtime/realtime.js'
 import { usersRoutes } from './users/users.routes.js'
+import { webRoutes } from './web/web.routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -148,6 +149,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   const hub = await registerRealtime(app, realtime, realtimeLimits)
   registerMetrics(app, { hub, events, database })
   await app.register(healthRoutes)
+  await webRoutes(app)
   await app.register(
     async (api) => {
       await api.register(authRoutes)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { wantsHtml } from '../web/web.routes.js'
 import { checkHealth, checkReady } from './health.service.js'
 
 const DependencyState = Type.Union([
@@ -63,11 +64,21 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/',
-    { schema: { tags: ['health'], operationId: 'getRoot', summary: 'Welcome', response: { 200: Welcome } } },
-    () => ({
-      message: 'Welcome to Insurge AI Backend API',
-      version: app.deps.version,
-    }),
+    {
+      schema: {
+        tags: ['health'],
+        operationId: 'getRoot',
+        summary: 'Welcome; a browser (Accept: text/html) is redirected to the web app at /app/',
+        response: { 200: Welcome, 302: Type.Null({ description: 'To /app/, for a browser' }) },
+      },
+    },
+    async (request, reply) => {
+      if (wantsHtml(request.headers.accept)) {
+        await reply.redirect('/app/')
+        return
+      }
+      return { message: 'Welcome to Insurge AI Backend API', version: app.deps.version }
+    },
   )
 
   app.get(

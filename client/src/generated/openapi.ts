@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Welcome */
+        /** Welcome; a browser (Accept: text/html) is redirected to the web app at /app/ */
         get: operations["getRoot"];
         put?: never;
         post?: never;
@@ -498,6 +498,13 @@ export interface operations {
                         version: string;
                     };
                 };
+            };
+            /** @description To /app/, for a browser */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,0 +1,58 @@
+// The web app at /app/: built from web/ when stale (as `npm start` does), served with its security
+// headers, and where a browser asking for / is sent.
+import { readdirSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { buildWeb } from '../scripts/build-web.js'
+import { startTestApp, type TestApi } from './helpers/app.js'
+
+let api: TestApi
+beforeAll(async () => {
+  await buildWeb()
+  api = await startTestApp()
+}, 120_000)
+afterAll(async () => {
+  await api?.close()
+})
+
+describe('the web app', () => {
+  test('a browser asking for / is redirected to /app/; an API client still gets the JSON welcome', async () => {
+    const browser = await fetch(`${api.url}/`, {
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+      redirect: 'manual',
+    })
+    expect(browser.status).toBe(302)
+    expect(browser.headers.get('location')).toBe('/app/')
+    const client = await api.get('/')
+    expect(client.status).toBe(200)
+    expect((await client.json()).message).toMatch(/Welcome/)
+  })
+
+  test('/app/ is the app’s page, not cached, with a content security policy; /app redirects there', async () => {
+    const res = await api.get('/app/')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/text\/html/)
+    expect(res.headers.get('cache-control')).toBe('no-cache')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
+    const html = await res.text()
+    expect(html).toContain('<div id="app">')
+    expect(html).toMatch(/src="\/app\/assets\/[^"]+\.js"/)
+    const bare = await fetch(`${api.url}/app`, { redirect: 'manual' })
+    expect(bare.status).toBe(302)
+    expect(bare.headers.get('location')).toBe('/app/')
+  })
+
+  test('its hashed assets are served for a year', async () => {
+    const script = readdirSync(new URL('../web/dist/assets/', import.meta.url)).find((f) => f.endsWith('.js'))
+    expect(script).toBeDefined()
+    const res = await api.get(`/app/assets/${script}`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/javascript/)
+    expect(res.headers.get('cache-control')).toContain('immutable')
+  })
+
+  test('a file that is not there is a 404 with a sentence', async () => {
+    const res = await api.get('/app/assets/nothing-here.js')
+    expect(res.status).toBe(404)
+    expect((await res.json()).detail).toMatch(/\w+/)
+  })
+})
