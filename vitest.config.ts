@@ -13,6 +13,8 @@ const DATABASE_FREE = [
   'test/deploy-files.test.ts',
   'client/test/generated.test.ts',
   'test/web.test.ts',
+  // The browser tests run once, on PGlite as `npm start` does (the server paths under them run on both).
+  'web/test/e2e.test.ts',
 ]
 
 export default defineConfig({
@@ -21,7 +23,7 @@ export default defineConfig({
   resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
   ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
   test: {
-    include: ['test/**/*.test.ts', 'client/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'client/test/**/*.test.ts', 'web/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
