@@ -1,8 +1,11 @@
 // The web app at /app/: built from web/ when stale (as `npm start` does), served with its security
 // headers, and where a browser asking for / is sent.
 import { readdirSync } from 'node:fs'
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildWeb } from '../scripts/build-web.js'
+import { registerErrorHandlers } from '../src/http/errors.js'
+import { webRoutes } from '../src/web/web.routes.js'
 import { startTestApp, type TestApi } from './helpers/app.js'
 
 let api: TestApi
@@ -54,5 +57,20 @@ describe('the web app', () => {
     const res = await api.get('/app/assets/nothing-here.js')
     expect(res.status).toBe(404)
     expect((await res.json()).detail).toMatch(/\w+/)
+  })
+})
+
+describe('a server whose web app is not built', () => {
+  test('/app/ is a 503 that says how to build it', async () => {
+    const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } })
+    registerErrorHandlers(app)
+    await webRoutes(app, '/nonexistent/web/dist')
+    try {
+      const res = await app.inject({ method: 'GET', url: '/app/' })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().detail).toContain('npm run build:web')
+    } finally {
+      await app.close()
+    }
   })
 })
