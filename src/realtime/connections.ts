@@ -46,11 +46,10 @@ export interface Connections {
   readonly all: ReadonlySet<Connection>
   /** Frames written to sockets since start (for metrics; one integer, no cost on the fan-out path). */
   delivered(): number
-  /** Adds a socket; true when it is its user's first on this instance. */
-  add(connection: Connection): boolean
-  /** Forgets a socket; false when it was not known, 'last' when it was its user's last. */
-  remove(connection: Connection): boolean | 'last'
-  ofUser(userId: number): Iterable<Connection>
+  add(connection: Connection): void
+  /** Forgets a socket; false when it was not known. */
+  remove(connection: Connection): boolean
+  ofUser(userId: number): Connection[]
   /** Sends the bytes unless the socket is gone; drops a socket whose unsent data passed the bound. */
   write(connection: Connection, data: Buffer): void
   /**
@@ -68,7 +67,9 @@ const DRAIN_TIMEOUT_MS = 30_000
 
 export function createConnections(log: ConnectionLog, maxBufferedBytes: number): Connections {
   const all = new Set<Connection>()
-  const byUser = new Map<number, Set<Connection>>()
+  // A user's one socket, or a Set when they have several: most have one, and a Set each would cost
+  // more than the socket's own state.
+  const byUser = new Map<number, Connection | Set<Connection>>()
   let deliveredCount = 0
 
   function write(connection: Connection, data: Buffer): void {
@@ -90,22 +91,27 @@ export function createConnections(log: ConnectionLog, maxBufferedBytes: number):
 
     add(connection) {
       all.add(connection)
-      const mine = byUser.get(connection.userId) ?? new Set()
-      mine.add(connection)
-      byUser.set(connection.userId, mine)
-      return mine.size === 1
+      const mine = byUser.get(connection.userId)
+      if (mine === undefined) byUser.set(connection.userId, connection)
+      else if (mine instanceof Set) mine.add(connection)
+      else byUser.set(connection.userId, new Set([mine, connection]))
     },
 
     remove(connection) {
       if (!all.delete(connection)) return false
       const mine = byUser.get(connection.userId)
-      mine?.delete(connection)
-      if (mine?.size !== 0) return true
-      byUser.delete(connection.userId)
-      return 'last'
+      if (mine === connection) byUser.delete(connection.userId)
+      else if (mine instanceof Set) {
+        mine.delete(connection)
+        if (mine.size === 1) byUser.set(connection.userId, mine.values().next().value as Connection)
+      }
+      return true
     },
 
-    ofUser: (userId) => byUser.get(userId) ?? [],
+    ofUser(userId) {
+      const mine = byUser.get(userId)
+      return mine === undefined ? [] : mine instanceof Set ? [...mine] : [mine]
+    },
 
     write,
 

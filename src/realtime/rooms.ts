@@ -186,8 +186,11 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function onUserPayload(userId: number, payload: string): void {
+    // Every instance hears every user's events (bus.ts): most are for users it does not hold.
+    const connections = sockets.ofUser(userId)
+    if (connections.length === 0) return
     const { header } = decode(payload)
-    for (const connection of sockets.ofUser(userId)) {
+    for (const connection of connections) {
       if (header.name !== undefined) connection.username = header.name
       if (header.close !== undefined) connection.socket.close(1008, header.close)
     }
@@ -234,11 +237,11 @@ export function createHub(options: HubOptions): Hub {
   }
 
   async function unregister(connection: Connection): Promise<void> {
-    const removed = sockets.remove(connection)
-    if (!removed) return
+    if (!sockets.remove(connection)) return
     for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
-    if (removed === 'last') await bus.unsubscribe(userChannel(connection.userId))
   }
+
+  const usersHeard = bus.subscribeUsers(onUserPayload)
 
   return {
     connections: sockets.all,
@@ -247,11 +250,9 @@ export function createHub(options: HubOptions): Hub {
     inbound: createInboundTally(),
 
     async register(connection) {
-      if (sockets.add(connection)) {
-        await bus.subscribe(userChannel(connection.userId), (payload) =>
-          onUserPayload(connection.userId, payload),
-        )
-      }
+      sockets.add(connection)
+      // Events for this user published from here on reach the socket.
+      await usersHeard
     },
 
     unregister,
