@@ -3,19 +3,26 @@
 import type { WebSocket } from 'ws'
 import type { ParticipantRole } from '../db/schema.js'
 
+/** One authenticated socket: everything the instance keeps of it, besides ws's own objects. */
 export interface Connection {
-  readonly id: number
   readonly userId: number
   /** Kept current by rename events on the user's channel: typing and presence frames carry it. */
   username: string
   readonly socket: WebSocket
-  /** The rooms this socket follows. */
-  readonly rooms: Map<number, Subscription>
+  /**
+   * The rooms this socket follows (the hub finds a room's sockets from the room). Replaced, not grown,
+   * when it changes: an array grown by push keeps spare slots, and a Map costs more than a socket's
+   * other state together, for the one or few rooms a socket follows.
+   */
+  rooms: readonly Subscription[]
   /** Cleared by each heartbeat, set by the pong: a socket that stays cleared is dead. */
   alive: boolean
+  /** The room of ?session_id=, where frames without a session_id go (as with the Python original). */
+  readonly defaultSessionId: number | null
 }
 
 export interface Subscription {
+  readonly sessionId: number
   role: ParticipantRole
   /** The highest seq sent to this socket; a message frame at or below it is a duplicate. */
   lastSeq: number
@@ -28,7 +35,16 @@ export interface Subscription {
    * state, not history, and a reconnect storm brings one frame per returning user: queued with the
    * rest they filled the frame bound and dropped every socket of the room at once.
    */
-  waitingPresence?: Map<number, Buffer>
+  waitingPresence: Map<number, Buffer> | undefined
+}
+
+/** What a socket follows before its first subscribe (one array for all of them). */
+export const NO_ROOMS: readonly Subscription[] = Object.freeze([])
+
+/** The socket's subscription to the room, if it follows it. */
+export function subscriptionOf(connection: Connection, sessionId: number): Subscription | undefined {
+  for (const subscription of connection.rooms) if (subscription.sessionId === sessionId) return subscription
+  return undefined
 }
 
 export interface Queued {

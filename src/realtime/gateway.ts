@@ -1,11 +1,16 @@
 // GET /ws: authenticates a socket (access token or single-use ticket), then turns client frames into
 // calls of the same services HTTP uses, and lets the hub deliver room frames.
+// An idle socket is most of what the instance holds, so what it keeps is counted: its listeners and
+// frame handling are functions made once per instance (`this` is the socket), and its own state is
+// the inbound queue attached to it and the Connection the hub knows it by. Nothing of the upgrade
+// request (headers, the URL with its token, Fastify's request and reply, a child logger) outlives the
+// set-up.
 
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
-import type { WebSocket } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import { type Actor, authenticate } from '../auth/actor.js'
 import { redeemTicket } from '../auth/tickets.js'
 import { loadJoinedSession } from '../chat/access.js'
@@ -15,108 +20,121 @@ import type { ParticipantRole } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { routeLimit } from '../http/rate-limits.js'
+import { NO_ROOMS, subscriptionOf } from './connections.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
-import { createInboundQueue } from './inbound.js'
+import { createInbound, type InboundQueue } from './inbound.js'
 import type { Connection, Hub } from './rooms.js'
 
 const POLICY_VIOLATION = 1008
 
-interface ConnectQuery {
+/** What the set-up needs of the upgrade request, copied out of it so that the request can go. */
+interface ConnectRequest {
+  origin: string | undefined
   token?: string
   ticket?: string
   session_id?: string
   after_seq?: string
 }
 
+/** The socket's inbound queue, attached to the socket: the shared listeners find its state there. */
+const QUEUE = Symbol('insurge.inbound')
+type QueuedSocket = WebSocket & { [QUEUE]: InboundQueue<Connection> }
+const queueOf = (socket: WebSocket) => (socket as QueuedSocket)[QUEUE]
+
 export function registerGateway(app: FastifyInstance, hub: Hub): void {
-  let nextConnectionId = 1
+  const log = app.log
+  const handler = createFrameHandler(app, hub, log)
+  const inbound = createInbound<Connection>(hub.inbound, handler.handle, (held) =>
+    log.warn(held, 'closing a websocket that sent more than the server holds unread'),
+  )
+
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    // A binary frame is refused without its payload: nothing of it is kept.
+    inbound.push(queueOf(this), isBinary ? '' : data.toString(), isBinary ? 0 : (data as Buffer).length)
+  }
+  function onPong(this: WebSocket): void {
+    const connection = queueOf(this).target
+    if (connection) connection.alive = true
+  }
+  // A client's protocol error (an oversized or malformed frame) is the client's: ws has already closed
+  // the socket with the right code, so it is logged quietly, as the plugin's errorHandler does.
+  function onError(this: WebSocket, error: Error): void {
+    log.info({ err: error }, 'websocket closed on a client error')
+    this.terminate()
+  }
+  // The socket may close at any point of the set-up; the hub is told whenever that is.
+  function onClose(this: WebSocket): void {
+    const queue = queueOf(this)
+    inbound.close(queue)
+    if (!queue.target) return
+    hub.unregister(queue.target).catch((error) => log.error({ err: error }, 'websocket cleanup failed'))
+  }
+
+  async function setUp(queue: InboundQueue<Connection>, connect: ConnectRequest): Promise<void> {
+    const { socket } = queue
+    try {
+      const opened = await hub.setUps.run(() => open(app.deps, socket, connect))
+      if (!opened || socket.readyState !== socket.OPEN) return
+      const connection: Connection = {
+        userId: opened.actor.id,
+        username: opened.actor.username,
+        socket,
+        rooms: NO_ROOMS,
+        alive: true,
+        defaultSessionId: opened.sessionId,
+      }
+      queue.target = connection
+      await hub.register(connection)
+      if (opened.sessionId === null) hub.sendTo(connection, frames.system(null, 'Connected'))
+      else {
+        const greeting = `Connected to chat session ${opened.sessionId}`
+        if (!(await handler.follow(connection, opened.sessionId, opened.afterSeq, greeting))) return
+      }
+      inbound.start(queue)
+    } catch (error) {
+      log.error({ err: error }, 'websocket open failed')
+      socket.close(1011, 'Internal error')
+    }
+  }
 
   app.get(
     '/ws',
     { websocket: true, schema: { hide: true }, config: { rateLimit: routeLimit('wsConnect') } },
     (socket: WebSocket, request: FastifyRequest) => {
-      // Closures that live as long as the socket keep nothing of the upgrade request: not the request
-      // (its headers and URL, with the token), not its per-request child logger.
-      const log = app.log
-      releaseUpgrade(socket, request, log)
-      // Handlers first, before any await (see @fastify/websocket): frames that arrive while the socket is
-      // being authenticated and subscribed are held, within bounds, until it is.
-      const inbound = createInboundQueue(socket, hub.inbound, (held) =>
-        log.warn(held, 'closing a websocket that sent more than the server holds unread'),
-      )
-      socket.on('message', (data, isBinary) =>
-        // A binary frame is refused without its payload: nothing of it is kept.
-        inbound.push(isBinary ? '' : data.toString(), isBinary ? 0 : (data as Buffer).length),
-      )
-      // The socket may close at any point of the set-up below; the hub is told whenever that is.
-      let connection: Connection | undefined
-      const cleanUp = () => {
-        inbound.close()
-        if (!connection) return
-        hub.unregister(connection).catch((error) => log.error({ err: error }, 'websocket cleanup failed'))
-      }
-      socket.on('close', cleanUp)
-
-      hub.setUps
-        .run(() => open(app.deps, socket, request))
-        .then(async (opened) => {
-          if (!opened || socket.readyState !== socket.OPEN) return
-          const current: Connection = {
-            id: nextConnectionId++,
-            userId: opened.actor.id,
-            username: opened.actor.username,
-            socket,
-            rooms: new Map(),
-            alive: true,
-          }
-          connection = current
-          socket.on('pong', () => {
-            current.alive = true
-          })
-          await hub.register(current)
-          const session = createFrameHandler(
-            app.deps,
-            hub,
-            current,
-            { id: opened.actor.id },
-            log,
-            opened.sessionId,
-          )
-          if (opened.sessionId === null) hub.sendTo(current, frames.system(null, 'Connected'))
-          else {
-            const ok = await session.follow(
-              opened.sessionId,
-              opened.afterSeq,
-              `Connected to chat session ${opened.sessionId}`,
-            )
-            if (!ok) return
-          }
-          inbound.start(session.handle)
-        })
-        .catch((error) => {
-          log.error({ err: error }, 'websocket open failed')
-          socket.close(1011, 'Internal error')
-        })
+      releaseUpgrade(request)
+      socket.removeAllListeners('error')
+      socket.on('error', onError)
+      const queue = inbound.open(socket)
+      ;(socket as QueuedSocket)[QUEUE] = queue
+      // Listeners first, before any await (see @fastify/websocket): frames that arrive while the socket
+      // is being authenticated and subscribed are held, within bounds, until it is.
+      socket.on('message', onMessage)
+      socket.on('pong', onPong)
+      socket.on('close', onClose)
+      void setUp(queue, readConnect(request))
     },
   )
 }
 
 /**
- * @fastify/websocket leaves every socket holding its upgrade request for as long as it is open: the
- * ServerResponse it made for routing stays attached to the TCP socket, and the 'error' listener it adds
- * closes over Fastify's request and reply. Hours of an idle socket then keep the IncomingMessage, the
- * headers, the URL with the token, the request, the reply and a logger. Both are let go here; a socket
- * error is handled as the plugin's errorHandler in realtime.ts does (a client's protocol error: logged
- * quietly, socket terminated).
+ * @fastify/websocket leaves the ServerResponse it made for routing attached to the TCP socket, which
+ * would keep the upgrade request for as long as the socket is open; the 'error' listener it adds
+ * closes over Fastify's request and reply, so the route replaces it (onError above).
  */
-function releaseUpgrade(socket: WebSocket, request: FastifyRequest, log: FastifyBaseLogger): void {
+function releaseUpgrade(request: FastifyRequest): void {
   const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
   tcp._httpMessage?.detachSocket(tcp)
-  socket.removeAllListeners('error')
-  socket.on('error', (error) => {
-    log.info({ err: error }, 'websocket closed on a client error')
-    socket.terminate()
-  })
+}
+
+function readConnect(request: FastifyRequest): ConnectRequest {
+  const query = request.query as Omit<ConnectRequest, 'origin'>
+  return {
+    origin: request.headers.origin,
+    token: query.token,
+    ticket: query.ticket,
+    session_id: query.session_id,
+    after_seq: query.after_seq,
+  }
 }
 
 interface Opened {
@@ -126,26 +144,25 @@ interface Opened {
 }
 
 /** Checks origin, credentials and the query; closes the socket with 1008 and a reason when one fails. */
-async function open(deps: Deps, socket: WebSocket, request: FastifyRequest): Promise<Opened | null> {
+async function open(deps: Deps, socket: WebSocket, connect: ConnectRequest): Promise<Opened | null> {
   const refuse = (reason: string) => {
     socket.close(POLICY_VIOLATION, reason)
     return null
   }
-  const origin = request.headers.origin
+  const { origin } = connect
   const allowed = deps.config.ALLOWED_ORIGINS
   if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin))
     return refuse('Origin not allowed')
 
-  const query = request.query as ConnectQuery
-  const sessionId = query.session_id === undefined ? null : positiveInt(query.session_id)
-  const afterSeq = query.after_seq === undefined ? undefined : nonNegativeInt(query.after_seq)
+  const sessionId = connect.session_id === undefined ? null : positiveInt(connect.session_id)
+  const afterSeq = connect.after_seq === undefined ? undefined : nonNegativeInt(connect.after_seq)
   if (sessionId === undefined) return refuse('session_id must be a positive integer')
   if (afterSeq === null) return refuse('after_seq must be a non-negative integer')
 
   let actor: Actor
   try {
-    if (query.ticket) actor = await redeemTicket(deps, query.ticket)
-    else if (query.token) actor = await authenticate(deps, query.token)
+    if (connect.ticket) actor = await redeemTicket(deps, connect.ticket)
+    else if (connect.token) actor = await authenticate(deps, connect.token)
     else return refuse('A token or ticket is required')
   } catch (error) {
     if (error instanceof AppError) return refuse(error.detail)
@@ -155,13 +172,14 @@ async function open(deps: Deps, socket: WebSocket, request: FastifyRequest): Pro
 }
 
 interface FrameHandler {
-  /** Handles one text frame (the inbound queue calls it one frame at a time, in order); never rejects. */
-  handle(text: string): Promise<void>
+  /** Handles one text frame of a socket (its inbound queue calls it one at a time, in order); never rejects. */
+  handle(connection: Connection, text: string): Promise<void>
   /**
    * Subscribes the socket to a room it may read, greets it, then replays what it missed. Returns false
    * when it may not: on connect the socket is closed (1008), later it gets an error frame.
    */
   follow(
+    connection: Connection,
     sessionId: number,
     afterSeq: number | undefined,
     greeting: string,
@@ -169,27 +187,25 @@ interface FrameHandler {
   ): Promise<boolean>
 }
 
-function createFrameHandler(
-  deps: Deps,
-  hub: Hub,
-  connection: Connection,
-  /** Only the id: the socket does not keep the user row (its password hash, its dates) for hours. */
-  actor: Pick<Actor, 'id'>,
-  log: FastifyBaseLogger,
-  /** The room of ?session_id=, where frames without a session_id go (as with the Python original). */
-  defaultSessionId: number | null,
-): FrameHandler {
+/**
+ * One handler for every socket of the instance. The services get only the user's id as actor: a socket
+ * does not keep the user row (its password hash, its dates) for hours.
+ */
+function createFrameHandler(app: FastifyInstance, hub: Hub, log: FastifyBaseLogger): FrameHandler {
   async function follow(
+    connection: Connection,
     sessionId: number,
     afterSeq: number | undefined,
     greeting: string,
     onConnect = true,
   ): Promise<boolean> {
+    const actor = { id: connection.userId }
+    const { db } = app.deps
     // The database work takes a turn (setups.ts); the replay below takes one per page it reads.
     const lastSeq = await hub.setUps.run(async () => {
       let role: ParticipantRole
       try {
-        ;({ role } = await loadJoinedSession(deps.db, actor, sessionId))
+        ;({ role } = await loadJoinedSession(db, actor, sessionId))
       } catch (error) {
         if (!(error instanceof AppError)) throw error
         if (onConnect) connection.socket.close(POLICY_VIOLATION, error.detail)
@@ -197,7 +213,7 @@ function createFrameHandler(
         return null
       }
       return hub.subscribe(connection, sessionId, role, async () => {
-        const { session } = await loadJoinedSession(deps.db, actor, sessionId)
+        const { session } = await loadJoinedSession(db, actor, sessionId)
         return session.lastSeq
       })
     })
@@ -207,7 +223,9 @@ function createFrameHandler(
     return true
   }
 
-  async function dispatch(frame: ClientFrame): Promise<void> {
+  async function dispatch(connection: Connection, frame: ClientFrame): Promise<void> {
+    const { deps } = app
+    const actor = { id: connection.userId }
     switch (frame.type) {
       case 'ping':
         hub.sendTo(connection, frames.pong())
@@ -222,6 +240,7 @@ function createFrameHandler(
       }
       case 'subscribe':
         await follow(
+          connection,
           frame.session_id,
           frame.after_seq,
           `Subscribed to chat session ${frame.session_id}`,
@@ -232,7 +251,7 @@ function createFrameHandler(
         await hub.unsubscribe(connection, frame.session_id)
         return
       case 'typing': {
-        const subscription = connection.rooms.get(frame.session_id)
+        const subscription = subscriptionOf(connection, frame.session_id)
         if (!subscription) throw new AppError('forbidden', 'Subscribe to the session before sending typing')
         await sendTyping(
           deps,
@@ -249,15 +268,15 @@ function createFrameHandler(
     }
   }
 
-  async function handle(text: string): Promise<void> {
-    const parsed = parseClientFrame(text, defaultSessionId)
+  async function handle(connection: Connection, text: string): Promise<void> {
+    const parsed = parseClientFrame(text, connection.defaultSessionId)
     if (!parsed.ok) {
       hub.sendTo(connection, frames.error(parsed.code, parsed.detail))
       return
     }
     const frame = parsed.frame
     try {
-      await dispatch(frame)
+      await dispatch(connection, frame)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
       hub.sendTo(
@@ -274,8 +293,8 @@ function createFrameHandler(
 
   return {
     follow,
-    handle: (text) =>
-      handle(text).catch((error) => {
+    handle: (connection, text) =>
+      handle(connection, text).catch((error) => {
         log.error({ err: error }, 'websocket frame failed')
         hub.sendTo(connection, frames.error('internal', 'Internal error'))
       }),

@@ -3,7 +3,7 @@
 // waited, skipping what the replay already sent; then the socket is live. It sees every message once
 // and in order.
 import type { MessageView } from '../chat/chat.schemas.js'
-import type { Connection, Queued, Subscription } from './connections.js'
+import { type Connection, type Queued, type Subscription, subscriptionOf } from './connections.js'
 import { frames } from './frames.js'
 
 /** Stored messages read from the database at a time (replays and gap fills). */
@@ -69,7 +69,7 @@ export function createReplays(options: ReplayOptions): Replays {
     async replay(connection, sessionId, afterSeq) {
       let cursor = afterSeq
       for (;;) {
-        if (!connection.rooms.has(sessionId)) return
+        if (!subscriptionOf(connection, sessionId)) return
         const page = await options.loadMessagesAfter(sessionId, cursor, READ_PAGE)
         for (const message of page) {
           if (!(await writePaced(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))))
@@ -78,7 +78,7 @@ export function createReplays(options: ReplayOptions): Replays {
         }
         if (page.length < READ_PAGE) break
       }
-      const subscription = connection.rooms.get(sessionId)
+      const subscription = subscriptionOf(connection, sessionId)
       if (!subscription) return
       subscription.lastSeq = Math.max(subscription.lastSeq, cursor)
       // What arrived live meanwhile, skipping what the replay already sent; new frames keep queueing

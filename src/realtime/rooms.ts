@@ -8,7 +8,7 @@
 import type { MessageView } from '../chat/chat.schemas.js'
 import type { ParticipantRole } from '../db/schema.js'
 import { type Bus, roomChannel, userChannel } from './bus.js'
-import { type Connection, createConnections } from './connections.js'
+import { type Connection, createConnections, type Subscription, subscriptionOf } from './connections.js'
 import { frames } from './frames.js'
 import { createInboundTally, type InboundTally } from './inbound.js'
 import type { PresenceStore } from './presence.js'
@@ -20,7 +20,8 @@ import { decode, encode, type RoutingHeader } from './wire.js'
 export type { Connection } from './connections.js'
 
 interface Room {
-  connections: Set<Connection>
+  /** The sockets that follow the room, each with its subscription. */
+  connections: Map<Connection, Subscription>
   /** Chat messages back in seq order: those ahead of a gap wait there until it closes. */
   sequencer: Sequencer<Buffer>
   gapTimer?: NodeJS.Timeout
@@ -92,10 +93,8 @@ export function createHub(options: HubOptions): Hub {
     write(connection, Buffer.from(JSON.stringify(frame)))
   }
 
-  function deliverMessage(room: Room, sessionId: number, seq: number, data: Buffer): void {
-    for (const connection of room.connections) {
-      const subscription = connection.rooms.get(sessionId)
-      if (!subscription) continue
+  function deliverMessage(room: Room, seq: number, data: Buffer): void {
+    for (const [connection, subscription] of room.connections) {
       if (subscription.waiting) hold(connection, subscription, { data, seq })
       else if (seq > subscription.lastSeq) {
         subscription.lastSeq = seq
@@ -105,8 +104,7 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function sequence(room: Room, sessionId: number, seq: number, data: Buffer): void {
-    for (const ready of room.sequencer.accept(seq, data))
-      deliverMessage(room, sessionId, ready.seq, ready.item)
+    for (const ready of room.sequencer.accept(seq, data)) deliverMessage(room, ready.seq, ready.item)
     if (room.sequencer.missing()) scheduleGapFill(room, sessionId)
     else if (room.gapTimer) {
       clearTimeout(room.gapTimer)
@@ -166,11 +164,10 @@ export function createHub(options: HubOptions): Hub {
     }
     if (frame) {
       const data = Buffer.from(frame)
-      for (const connection of room.connections) {
+      for (const [connection, subscription] of room.connections) {
         if (connection.userId === header.x) continue
-        const subscription = connection.rooms.get(sessionId)
-        if (subscription?.waiting) hold(connection, subscription, { data, presenceOf: header.p })
-        else if (subscription) write(connection, data)
+        if (subscription.waiting) hold(connection, subscription, { data, presenceOf: header.p })
+        else write(connection, data)
       }
     }
     applyControl(sessionId, room, header)
@@ -178,9 +175,8 @@ export function createHub(options: HubOptions): Hub {
 
   function applyControl(sessionId: number, room: Room, header: RoutingHeader): void {
     const [roleUser, role] = header.role ?? []
-    for (const connection of [...room.connections]) {
-      const subscription = connection.rooms.get(sessionId)
-      if (subscription && connection.userId === roleUser && role) subscription.role = role
+    for (const [connection, subscription] of [...room.connections]) {
+      if (connection.userId === roleUser && role) subscription.role = role
       if (header.end || connection.userId === header.drop) void leaveRoom(connection, sessionId, false)
     }
   }
@@ -200,7 +196,7 @@ export function createHub(options: HubOptions): Hub {
     let room = rooms.get(sessionId)
     if (!room) {
       room = {
-        connections: new Set(),
+        connections: new Map(),
         sequencer: createSequencer<Buffer>(),
         busReady: bus.subscribe(roomChannel(sessionId), (payload) => onRoomPayload(sessionId, payload)),
       }
@@ -210,7 +206,10 @@ export function createHub(options: HubOptions): Hub {
   }
 
   async function leaveRoom(connection: Connection, sessionId: number, announce: boolean): Promise<void> {
-    if (!connection.rooms.delete(sessionId)) return
+    const subscription = subscriptionOf(connection, sessionId)
+    if (!subscription) return
+    const at = connection.rooms.indexOf(subscription)
+    connection.rooms = connection.rooms.slice(0, at).concat(connection.rooms.slice(at + 1))
     const room = rooms.get(sessionId)
     if (!room) return
     room.connections.delete(connection)
@@ -220,7 +219,7 @@ export function createHub(options: HubOptions): Hub {
       room.sequencer.reset()
       await bus.unsubscribe(roomChannel(sessionId))
     }
-    const stillHere = [...room.connections].some((c) => c.userId === connection.userId)
+    const stillHere = [...room.connections.keys()].some((c) => c.userId === connection.userId)
     if (!stillHere && (await presence.leave(sessionId, connection.userId)) && announce) {
       publishPresence(sessionId, connection, 'offline')
     }
@@ -238,7 +237,7 @@ export function createHub(options: HubOptions): Hub {
 
   async function unregister(connection: Connection): Promise<void> {
     if (!sockets.remove(connection)) return
-    for (const sessionId of [...connection.rooms.keys()]) await leaveRoom(connection, sessionId, true)
+    for (const { sessionId } of connection.rooms) await leaveRoom(connection, sessionId, true)
   }
 
   const usersHeard = bus.subscribeUsers(onUserPayload)
@@ -258,16 +257,22 @@ export function createHub(options: HubOptions): Hub {
     unregister,
 
     async subscribe(connection, sessionId, role, readLastSeq) {
-      const existing = connection.rooms.get(sessionId)
+      const existing = subscriptionOf(connection, sessionId)
+      const subscription: Subscription = existing ?? {
+        sessionId,
+        role,
+        lastSeq: 0,
+        waiting: [],
+        waitingBytes: 0,
+        waitingPresence: undefined,
+      }
       if (existing) {
         existing.role = role
         existing.waiting ??= []
-      } else {
-        connection.rooms.set(sessionId, { role, lastSeq: 0, waiting: [], waitingBytes: 0 })
-      }
+      } else connection.rooms = connection.rooms.concat(subscription) // sized exactly, unlike a spread
       const room = await ensureRoom(sessionId)
-      const firstOfUser = ![...room.connections].some((c) => c.userId === connection.userId)
-      room.connections.add(connection)
+      const firstOfUser = ![...room.connections.keys()].some((c) => c.userId === connection.userId)
+      room.connections.set(connection, subscription)
       await room.busReady
       const lastSeq = await readLastSeq()
       room.sequencer.start(lastSeq + 1)

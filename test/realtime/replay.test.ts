@@ -9,7 +9,14 @@ const MAX_BYTES = 1024 * 1024
 function fakeConnection() {
   const sent: string[] = []
   let terminated = false
-  const subscription: Subscription = { role: 'member', lastSeq: 0, waiting: [], waitingBytes: 0 }
+  const subscription: Subscription = {
+    sessionId: 7,
+    role: 'member',
+    lastSeq: 0,
+    waiting: [],
+    waitingBytes: 0,
+    waitingPresence: undefined,
+  }
   const socket = {
     OPEN: 1,
     get readyState() {
@@ -20,12 +27,12 @@ function fakeConnection() {
     },
   }
   const connection = {
-    id: 1,
     userId: 1,
     username: 'u',
     socket,
-    rooms: new Map([[7, subscription]]),
+    rooms: [subscription],
     alive: true,
+    defaultSessionId: 7,
   } as unknown as Connection
   return { connection, subscription, sent, terminated: () => terminated }
 }
