@@ -20,7 +20,11 @@ serveCommands(
   {
     ...memoryHandlers(),
     ...lagHandlers(),
-    sockets: () => ({ count: app.websocketServer.clients.size }),
+    // The app's ws server does not track its clients (realtime.ts); every open connection is a socket here.
+    sockets: () =>
+      new Promise((resolve, reject) =>
+        app.server.getConnections((error, count) => (error ? reject(error) : resolve({ count }))),
+      ),
     close: () => app.close(),
   },
 )

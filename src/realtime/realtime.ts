@@ -92,8 +92,9 @@ export async function registerRealtime(
   })
 
   await app.register(websocket, {
-    // ws answers a frame over the limit by closing with 1009.
-    options: { maxPayload: MAX_FRAME_BYTES },
+    // ws answers a frame over the limit by closing with 1009. The hub tracks the sockets it serves:
+    // ws's own set would add a close listener, a closure and a set entry per socket.
+    options: { maxPayload: MAX_FRAME_BYTES, clientTracking: false },
     preClose: async () => {
       await hub.closeAll(1001, 'Server shutting down')
       app.websocketServer.close()
