@@ -1,0 +1,58 @@
+// The app: the sign-in screen, or the sidebar and the main pane (a room, the public rooms, a welcome).
+import { useEffect } from 'preact/hooks'
+import { AlertRegion } from './alert-region.js'
+import { AuthScreen } from './auth.js'
+import { BrowseRooms } from './browse.js'
+import { RoomView } from './room.js'
+import { watchRooms } from './rooms.js'
+import { route } from './route.js'
+import { client, reconnecting, restoreSession, restoring } from './session.js'
+import { Sidebar } from './sidebar.js'
+
+export function App() {
+  useEffect(() => {
+    void restoreSession()
+  }, [])
+  const current = client.value
+  useEffect(() => (current ? watchRooms(current) : undefined), [current])
+
+  return (
+    <>
+      <div role="status" class={reconnecting.value ? 'connection down' : 'connection'}>
+        {reconnecting.value ? 'Reconnecting…' : ''}
+      </div>
+      <AlertRegion />
+      {restoring.value ? null : current ? <Workspace /> : <AuthScreen />}
+    </>
+  )
+}
+
+function Workspace() {
+  const view = route.value
+  return (
+    <div class="workspace" data-view={view.view === 'home' ? 'list' : 'main'}>
+      <Sidebar />
+      <main class="main">
+        {view.view === 'room' ? (
+          <RoomView key={view.id} id={view.id} />
+        ) : view.view === 'browse' ? (
+          <BrowseRooms />
+        ) : (
+          <Welcome />
+        )}
+      </main>
+    </div>
+  )
+}
+
+function Welcome() {
+  return (
+    <div class="welcome">
+      <h1>Welcome to Insurge</h1>
+      <p class="muted">
+        Pick a room on the left, create one with “New room”, or join one from “Browse public rooms”. Mention{' '}
+        <strong>@assistant</strong> in a room where the assistant is on to ask it something.
+      </p>
+    </div>
+  )
+}

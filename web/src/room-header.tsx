@@ -1,0 +1,54 @@
+// The room's header: back (on a phone), title, what kind of room it is, search, "Members".
+import type { Room } from '@insurge/client'
+import type { RoomDetails } from './room-state.js'
+import { SearchBox, type SearchState } from './search.js'
+
+export function BackLink() {
+  return (
+    <a href="#/" class="back">
+      <span aria-hidden="true">‹</span>
+      <span class="visually-hidden">Back to rooms</span>
+    </a>
+  )
+}
+
+const TYPE_LABEL = { public: 'Public', invite_only: 'Invite only', private: 'Private' } as const
+const AI_LABEL = {
+  off: 'Assistant off',
+  mention: 'Assistant answers @assistant',
+  always: 'Assistant answers every message',
+} as const
+
+interface HeaderProps {
+  id: number
+  room: Room | null
+  details: RoomDetails | null
+  memberCount: number
+  search: SearchState
+  onMembers: () => void
+}
+
+export function RoomHeader(props: HeaderProps) {
+  const { details } = props
+  return (
+    <header class="pane-header room-header">
+      <BackLink />
+      <div class="room-heading">
+        <h1>{details?.title ?? 'Loading…'}</h1>
+        {details && (
+          <p class="room-info">
+            {TYPE_LABEL[details.session_type]} · {AI_LABEL[details.ai_mode]}
+            {details.description ? ` · ${details.description}` : ''}
+          </p>
+        )}
+      </div>
+      <SearchBox sessionId={props.id} state={props.search} />
+      <button type="button" class="members-button" onClick={props.onMembers} disabled={!details}>
+        Members{' '}
+        <span class="count" aria-hidden="true">
+          {props.memberCount || ''}
+        </span>
+      </button>
+    </header>
+  )
+}

@@ -1,0 +1,131 @@
+// A room: header, search results, the log, who is typing, and the message box.
+import type { Message, Room } from '@insurge/client'
+import { useSignal } from '@preact/signals'
+import { useEffect, useRef } from 'preact/hooks'
+import { showError } from './alerts.js'
+import { Composer } from './composer.js'
+import { MessageLog, type PendingSend } from './log.js'
+import { MembersDialog } from './members.js'
+import { RoomHeader } from './room-header.js'
+import { canModerate, canSend, useRoomState } from './room-state.js'
+import { refreshRooms } from './rooms.js'
+import { SearchResults, useSearch } from './search.js'
+import { client } from './session.js'
+
+export function RoomView(props: { id: number }) {
+  const state = useRoomState(props.id)
+  const search = useSearch()
+  const pending = useSignal<PendingSend[]>([])
+  const sentCount = useSignal(0)
+  const showMembers = useSignal(false)
+  const myId = client.value?.userId ?? null
+  const details = state.details.value
+  const role = details?.my_role ?? null
+  const title = details?.title ?? ''
+
+  useMarkRead(state.room.value, state.messages.value)
+
+  useEffect(() => {
+    if (details) document.title = `${details.title} · Insurge`
+    return () => {
+      document.title = 'Insurge'
+    }
+  }, [details?.title])
+
+  const send = (content: string) => {
+    const room = state.room.value
+    if (!room) return
+    const key = `${Date.now()}-${Math.random()}`
+    pending.value = [...pending.value, { key, content }]
+    sentCount.value += 1
+    room
+      .send(content)
+      .catch(showError)
+      .finally(() => {
+        pending.value = pending.value.filter((p) => p.key !== key)
+      })
+  }
+
+  return (
+    <section class="room" aria-labelledby="room-title">
+      <RoomHeader
+        id={props.id}
+        room={state.room.value}
+        details={details}
+        memberCount={state.participants.value.length}
+        search={search}
+        onMembers={() => {
+          showMembers.value = true
+        }}
+      />
+      <SearchResults room={state.room.value} state={search} />
+      <MessageLog
+        room={state.room.value}
+        title={title}
+        messages={state.messages.value}
+        hasOlder={state.hasOlder.value}
+        replies={state.replies.value}
+        failures={state.failures.value}
+        pending={pending.value}
+        myId={myId}
+        canSend={canSend(role)}
+        canModerate={canModerate(role)}
+        sentCount={sentCount.value}
+      />
+      <TypingLine names={state.typing.value} />
+      {details && !canSend(role) ? (
+        <p class="read-only">You can read this room but not write in it (your role is viewer).</p>
+      ) : (
+        <Composer room={state.room.value} title={title} onSend={send} />
+      )}
+      {showMembers.value && details && (
+        <MembersDialog
+          details={details}
+          participants={state.participants.value}
+          onChanged={state.reload}
+          onClose={() => {
+            showMembers.value = false
+          }}
+        />
+      )}
+    </section>
+  )
+}
+
+function TypingLine(props: { names: string[] }) {
+  const [first, second] = props.names
+  const text =
+    props.names.length === 0
+      ? ''
+      : props.names.length === 1
+        ? `${first} is typing…`
+        : props.names.length === 2
+          ? `${first} and ${second} are typing…`
+          : 'Several people are typing…'
+  return (
+    <div class="typing" aria-live="polite">
+      {text}
+    </div>
+  )
+}
+
+/** Moves the read marker while the room is on screen, then reads the room list again (its unread count). */
+function useMarkRead(room: Room | null, messages: readonly Message[]) {
+  const visible = useSignal(document.visibilityState === 'visible')
+  const marked = useRef(0)
+  useEffect(() => {
+    const onChange = () => {
+      visible.value = document.visibilityState === 'visible'
+    }
+    document.addEventListener('visibilitychange', onChange)
+    return () => document.removeEventListener('visibilitychange', onChange)
+  }, [])
+  useEffect(() => {
+    if (!room || !visible.value || room.seq <= marked.current) return
+    marked.current = room.seq
+    room
+      .markRead()
+      .then(() => refreshRooms())
+      .catch(showError)
+  }, [room, messages, visible.value])
+}
