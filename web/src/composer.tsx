@@ -1,15 +1,23 @@
 // The message box: Enter sends, Shift+Enter starts a new line; typing is told to the others.
 import type { Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
-import type { TargetedKeyboardEvent } from 'preact'
+import type { RefObject, TargetedKeyboardEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 
 const TYPING_IDLE_MS = 3_000
 const MAX_LENGTH = 10_000
 
-export function Composer(props: { room: Room | null; title: string; onSend: (content: string) => void }) {
+interface ComposerProps {
+  room: Room | null
+  title: string
+  onSend: (content: string) => void
+  /** Whether the others were told this person is typing (the room view tells them it stopped when it closes). */
+  typing: RefObject<boolean>
+}
+
+export function Composer(props: ComposerProps) {
   const text = useSignal('')
-  const typing = useRef(false)
+  const typing = props.typing
   const idle = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const box = useRef<HTMLTextAreaElement>(null)
 
@@ -18,7 +26,8 @@ export function Composer(props: { room: Room | null; title: string; onSend: (con
     if (typing.current) props.room?.setTyping(false)
     typing.current = false
   }
-  useEffect(() => stopTyping, [props.room])
+  // Unmounted because the role changed to viewer: no more typing frames (the server would refuse them).
+  useEffect(() => () => clearTimeout(idle.current), [])
 
   const onInput = (value: string) => {
     text.value = value

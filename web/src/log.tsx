@@ -149,7 +149,8 @@ export function MessageLog(props: LogProps) {
       ))}
       {props.failures.map((failure) => (
         <div key={`${failure.replyTo}-${failure.at}`} class="msg-error">
-          <span aria-hidden="true">⚠</span> The assistant could not answer: {failure.detail}
+          <span aria-hidden="true">⚠</span> <span class="visually-hidden">The assistant failed:</span>{' '}
+          {failure.detail}
         </div>
       ))}
     </div>

@@ -61,7 +61,7 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
           />
         )}
       </div>
-      {!deleted && !editing.value && (
+      {!deleted && !editing.value && (may.canReact || may.mine || may.canModerate) && (
         <div class="msg-actions">
           {may.canReact && (
             <button

@@ -18,12 +18,22 @@ export function RoomView(props: { id: number }) {
   const pending = useSignal<PendingSend[]>([])
   const sentCount = useSignal(0)
   const showMembers = useSignal(false)
+  const typing = useRef(false)
   const myId = client.value?.userId ?? null
   const details = state.details.value
   const role = details?.my_role ?? null
   const title = details?.title ?? ''
 
   useMarkRead(state.room.value, state.messages.value)
+
+  const room = state.room.value
+  useEffect(
+    () => () => {
+      if (typing.current) room?.setTyping(false)
+      typing.current = false
+    },
+    [room],
+  )
 
   useEffect(() => {
     if (details) document.title = `${details.title} · Insurge`
@@ -76,7 +86,7 @@ export function RoomView(props: { id: number }) {
       {details && !canSend(role) ? (
         <p class="read-only">You can read this room but not write in it (your role is viewer).</p>
       ) : (
-        <Composer room={state.room.value} title={title} onSend={send} />
+        <Composer room={state.room.value} title={title} onSend={send} typing={typing} />
       )}
       {showMembers.value && details && (
         <MembersDialog
