@@ -23,8 +23,13 @@ export interface ReplayOptions {
 export interface Replays {
   /** Keeps a live frame for a socket whose replay is still running (or drops the socket: see below). */
   hold(connection: Connection, subscription: Subscription, queued: Queued): void
-  /** Sends the stored messages after `afterSeq`, then what waited, then makes the subscription live. */
-  replay(connection: Connection, sessionId: number, afterSeq: number): Promise<void>
+  /**
+   * Sends the stored messages after `afterSeq`, then what waited, then makes the subscription live.
+   * Stored messages are read up to `newest`, the room's newest seq this instance has delivered: those
+   * after it reach the socket live (they wait behind the replay), so reading them too is wasted; a
+   * socket that connects without after_seq reads nothing at all.
+   */
+  replay(connection: Connection, sessionId: number, afterSeq: number, newest: number): Promise<void>
 }
 
 export function createReplays(options: ReplayOptions): Replays {
@@ -66,9 +71,9 @@ export function createReplays(options: ReplayOptions): Replays {
       socket.terminate()
     },
 
-    async replay(connection, sessionId, afterSeq) {
+    async replay(connection, sessionId, afterSeq, newest) {
       let cursor = afterSeq
-      for (;;) {
+      while (cursor < newest) {
         if (!subscriptionOf(connection, sessionId)) return
         const page = await options.loadMessagesAfter(sessionId, cursor, READ_PAGE)
         for (const message of page) {

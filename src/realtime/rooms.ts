@@ -58,8 +58,9 @@ export interface Hub {
   register(connection: Connection): Promise<void>
   unregister(connection: Connection): Promise<void>
   /**
-   * Makes the socket follow the room. Frames wait until `replay` runs. `readLastSeq` is called once
-   * the bus subscription is live, so every message after the seq it returns arrives on the bus.
+   * Makes the socket follow the room and returns the room's newest seq. Frames wait until `replay`
+   * runs. `readLastSeq` is called once the bus subscription is live, so every message after the seq it
+   * returns arrives on the bus; a room this instance already follows knows its newest seq without it.
    */
   subscribe(
     connection: Connection,
@@ -274,7 +275,9 @@ export function createHub(options: HubOptions): Hub {
       const firstOfUser = ![...room.connections.keys()].some((c) => c.userId === connection.userId)
       room.connections.set(connection, subscription)
       await room.busReady
-      const lastSeq = await readLastSeq()
+      // Every message after the one the room's sequencer expects next reaches the socket live.
+      const next = room.sequencer.next
+      const lastSeq = next === null ? await readLastSeq() : next - 1
       room.sequencer.start(lastSeq + 1)
       if (!existing && firstOfUser && (await presence.enter(sessionId, connection.userId))) {
         publishPresence(sessionId, connection, 'online')
@@ -287,7 +290,7 @@ export function createHub(options: HubOptions): Hub {
     replay(connection, sessionId, afterSeq) {
       // An after_seq beyond the room's newest message must not hide the messages that come next.
       const newest = (rooms.get(sessionId)?.sequencer.next ?? afterSeq + 1) - 1
-      return replays.replay(connection, sessionId, Math.min(afterSeq, newest))
+      return replays.replay(connection, sessionId, Math.min(afterSeq, newest), newest)
     },
 
     unsubscribe: (connection, sessionId) => leaveRoom(connection, sessionId, true),

@@ -63,7 +63,7 @@ test('a storm of presence behind a replay keeps the latest per user and does not
   replays.hold(connection, subscription, { data: Buffer.from('{"type":"typing"}') })
   expect(terminated()).toBe(false)
 
-  await replays.replay(connection, 7, 0)
+  await replays.replay(connection, 7, 0, 0)
   expect(sent[0]).toBe('{"type":"typing"}')
   const states = sent.slice(1).map((frame) => JSON.parse(frame) as { user_id: number; status: string })
   expect(states).toHaveLength(3000)
