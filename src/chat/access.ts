@@ -1,7 +1,8 @@
 // The one door to a room: loads it with the caller's role, and hides what the caller may not see.
-import { and, asc, eq, isNull } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, isNull, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
+import { preparedRows } from '../db/prepared.js'
 import {
   type ChatSessionRow,
   chatParticipants,
@@ -30,16 +31,28 @@ export async function loadVisibleSession(
   actor: Pick<Actor, 'id'>,
   sessionId: number,
 ): Promise<VisibleSession> {
-  const [row] = await db
-    .select({ session: chatSessions, ownerUsername: users.username, role: chatParticipants.role })
-    .from(chatSessions)
-    .innerJoin(users, eq(users.id, chatSessions.ownerId))
-    .leftJoin(
-      chatParticipants,
-      and(eq(chatParticipants.sessionId, chatSessions.id), eq(chatParticipants.userId, actor.id)),
-    )
-    .where(and(eq(chatSessions.id, sessionId), isNull(chatSessions.deletedAt)))
-    .limit(1)
+  // Prepared: every socket set-up and most room requests start here, and Drizzle building its SQL
+  // again each time was most of a WebSocket connect's CPU besides the socket writes.
+  const statement = preparedRows(db, 'visible_session', () =>
+    db
+      .select({
+        session: getTableColumns(chatSessions),
+        ownerUsername: users.username,
+        role: chatParticipants.role,
+      })
+      .from(chatSessions)
+      .innerJoin(users, eq(users.id, chatSessions.ownerId))
+      .leftJoin(
+        chatParticipants,
+        and(
+          eq(chatParticipants.sessionId, chatSessions.id),
+          eq(chatParticipants.userId, sql.placeholder('userId')),
+        ),
+      )
+      .where(and(eq(chatSessions.id, sql.placeholder('sessionId')), isNull(chatSessions.deletedAt)))
+      .limit(sql.raw('1') as unknown as number),
+  )
+  const [row] = await statement.execute({ sessionId, userId: actor.id })
   if (!row || (row.role === null && row.session.sessionType !== 'public')) throw sessionNotFound()
   return row
 }
