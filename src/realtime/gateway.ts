@@ -30,6 +30,8 @@ const POLICY_VIOLATION = 1008
 /** What the set-up needs of the upgrade request, copied out of it so that the request can go. */
 interface ConnectRequest {
   origin: string | undefined
+  /** The Host the client asked for: an Origin on the same host is the server's own web app. */
+  host: string | undefined
   token?: string
   ticket?: string
   session_id?: string
@@ -130,6 +132,7 @@ function readConnect(request: FastifyRequest): ConnectRequest {
   const query = request.query as Omit<ConnectRequest, 'origin'>
   return {
     origin: request.headers.origin,
+    host: request.headers.host,
     token: query.token,
     ticket: query.ticket,
     session_id: query.session_id,
@@ -149,10 +152,7 @@ async function open(deps: Deps, socket: WebSocket, connect: ConnectRequest): Pro
     socket.close(POLICY_VIOLATION, reason)
     return null
   }
-  const { origin } = connect
-  const allowed = deps.config.ALLOWED_ORIGINS
-  if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin))
-    return refuse('Origin not allowed')
+  if (!originAllowed(connect, deps.config.ALLOWED_ORIGINS)) return refuse('Origin not allowed')
 
   const sessionId = connect.session_id === undefined ? null : positiveInt(connect.session_id)
   const afterSeq = connect.after_seq === undefined ? undefined : nonNegativeInt(connect.after_seq)
@@ -298,6 +298,19 @@ function createFrameHandler(app: FastifyInstance, hub: Hub, log: FastifyBaseLogg
         log.error({ err: error }, 'websocket frame failed')
         hub.sendTo(connection, frames.error('internal', 'Internal error'))
       }),
+  }
+}
+
+/**
+ * No Origin (not a browser), one of ALLOWED_ORIGINS, or the server's own origin: the web app it serves
+ * at /app/ connects from the same host it asks for, wherever the server is deployed.
+ */
+function originAllowed({ origin, host }: ConnectRequest, allowed: string[]): boolean {
+  if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return true
+  try {
+    return host !== undefined && new URL(origin).host === host
+  } catch {
+    return false
   }
 }
 

@@ -175,6 +175,16 @@ describe('connect', () => {
     const script = await open({ token: user.token })
     expect(await script.nextOf('system_message')).toMatchObject({ session_id: null })
   })
+
+  test('the server’s own origin connects (its web app at /app/), whatever ALLOWED_ORIGINS says', async () => {
+    expect(api.config.ALLOWED_ORIGINS).not.toContain(api.url)
+    const user = await api.signUp()
+    const app = await open({ token: user.token, headers: { origin: api.url } })
+    expect(await app.nextOf('system_message')).toMatchObject({ session_id: null })
+    // Same host, another port: another origin, refused.
+    const { port } = new URL(api.url)
+    await expectRefused({ token: user.token, headers: { origin: `http://127.0.0.1:${Number(port) + 1}` } })
+  })
 })
 
 describe('tickets', () => {
