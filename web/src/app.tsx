@@ -5,7 +5,7 @@ import { AuthScreen } from './auth.js'
 import { BrowseRooms } from './browse.js'
 import { RoomView } from './room.js'
 import { watchRooms } from './rooms.js'
-import { route } from './route.js'
+import { roomGeneration, route } from './route.js'
 import { client, reconnecting, restoreSession, restoring } from './session.js'
 import { Sidebar } from './sidebar.js'
 
@@ -34,7 +34,7 @@ function Workspace() {
       <Sidebar />
       <main class="main">
         {view.view === 'room' ? (
-          <RoomView key={view.id} id={view.id} />
+          <RoomView key={`${view.id}:${roomGeneration.value}`} id={view.id} />
         ) : view.view === 'browse' ? (
           <BrowseRooms />
         ) : (

@@ -26,6 +26,7 @@ interface HeaderProps {
   memberCount: number
   search: SearchState
   onMembers: () => void
+  onSettings: () => void
 }
 
 export function RoomHeader(props: HeaderProps) {
@@ -34,7 +35,7 @@ export function RoomHeader(props: HeaderProps) {
     <header class="pane-header room-header">
       <BackLink />
       <div class="room-heading">
-        <h1>{details?.title ?? 'Loading…'}</h1>
+        <h1 id="room-title">{details?.title ?? 'Loading…'}</h1>
         {details && (
           <p class="room-info">
             {TYPE_LABEL[details.session_type]} · {AI_LABEL[details.ai_mode]}
@@ -43,6 +44,11 @@ export function RoomHeader(props: HeaderProps) {
         )}
       </div>
       <SearchBox sessionId={props.id} state={props.search} />
+      {(details?.my_role === 'owner' || details?.my_role === 'admin') && (
+        <button type="button" class="settings-button" onClick={props.onSettings}>
+          Settings
+        </button>
+      )}
       <button type="button" class="members-button" onClick={props.onMembers} disabled={!details}>
         Members{' '}
         <span class="count" aria-hidden="true">

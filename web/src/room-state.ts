@@ -1,6 +1,13 @@
 // Everything a room view shows, as signals fed by the SDK's room: messages, the assistant's replies,
 // who is typing, the room and its participants (kept current from the room's events).
-import type { AssistantReply, Message, Participant, ResultOf, Room } from '@insurge/client'
+import {
+  ApiError,
+  type AssistantReply,
+  type Message,
+  type Participant,
+  type ResultOf,
+  type Room,
+} from '@insurge/client'
 import { type Signal, useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
 import { showError } from './alerts.js'
@@ -104,7 +111,13 @@ export function useRoomState(id: number): RoomState {
         )
       }),
       followed.on('event', (frame) => {
-        if (frame.type === 'read') return
+        // The room's end is told by `ended`; reading it again would only find it gone.
+        if (frame.type === 'read' || frame.type === 'session_deleted') return
+        if (
+          (frame.type === 'participant_left' || frame.type === 'participant_removed') &&
+          frame.user_id === sdk.userId
+        )
+          return
         if (frame.type === 'session_updated' && details.value) {
           details.value = { ...details.value, ...frame.session }
           return
@@ -123,7 +136,8 @@ export function useRoomState(id: number): RoomState {
     sync()
     replies.value = followed.assistantReplies
     followed.ready.then(sync, (error: unknown) => {
-      if (gone) return
+      // 403: a public room not joined yet; the room view offers "Join" instead.
+      if (gone || (error instanceof ApiError && error.status === 403)) return
       showError(error)
     })
     return () => {

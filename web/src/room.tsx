@@ -2,15 +2,17 @@
 import type { Message, Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
 import { useEffect, useRef } from 'preact/hooks'
-import { showError } from './alerts.js'
+import { attempt, showError } from './alerts.js'
 import { Composer } from './composer.js'
 import { MessageLog, type PendingSend } from './log.js'
 import { MembersDialog } from './members.js'
 import { RoomHeader } from './room-header.js'
-import { canModerate, canSend, useRoomState } from './room-state.js'
+import { canModerate, canSend, type RoomDetails, useRoomState } from './room-state.js'
 import { refreshRooms } from './rooms.js'
+import { roomGeneration } from './route.js'
 import { SearchResults, useSearch } from './search.js'
 import { client } from './session.js'
+import { SettingsDialog } from './settings.js'
 
 export function RoomView(props: { id: number }) {
   const state = useRoomState(props.id)
@@ -18,6 +20,7 @@ export function RoomView(props: { id: number }) {
   const pending = useSignal<PendingSend[]>([])
   const sentCount = useSignal(0)
   const showMembers = useSignal(false)
+  const showSettings = useSignal(false)
   const typing = useRef(false)
   const myId = client.value?.userId ?? null
   const details = state.details.value
@@ -67,6 +70,9 @@ export function RoomView(props: { id: number }) {
         onMembers={() => {
           showMembers.value = true
         }}
+        onSettings={() => {
+          showSettings.value = true
+        }}
       />
       <SearchResults room={state.room.value} state={search} />
       <MessageLog
@@ -83,10 +89,21 @@ export function RoomView(props: { id: number }) {
         sentCount={sentCount.value}
       />
       <TypingLine names={state.typing.value} />
-      {details && !canSend(role) ? (
+      {details && role === null ? (
+        <JoinBar details={details} onJoined={state.reload} />
+      ) : details && !canSend(role) ? (
         <p class="read-only">You can read this room but not write in it (your role is viewer).</p>
       ) : (
         <Composer room={state.room.value} title={title} onSend={send} typing={typing} />
+      )}
+      {showSettings.value && details && (
+        <SettingsDialog
+          details={details}
+          onSaved={state.reload}
+          onClose={() => {
+            showSettings.value = false
+          }}
+        />
       )}
       {showMembers.value && details && (
         <MembersDialog
@@ -99,6 +116,27 @@ export function RoomView(props: { id: number }) {
         />
       )}
     </section>
+  )
+}
+
+/** A public room opened by someone not in it yet (a shared link): it can be joined from here. */
+function JoinBar(props: { details: RoomDetails; onJoined: () => Promise<void> }) {
+  const join = async () => {
+    const api = client.value?.api
+    if (!api) return
+    const joined = await attempt(() => api.joinSession({ path: { id: props.details.id } }))
+    if (joined === undefined) return
+    await refreshRooms()
+    // The room is followed afresh now that it may be read.
+    roomGeneration.value += 1
+  }
+  return (
+    <div class="read-only join-bar">
+      <span>You are not in this room yet.</span>
+      <button type="button" class="primary" aria-describedby="room-title" onClick={() => void join()}>
+        Join
+      </button>
+    </div>
   )
 }
 

@@ -15,6 +15,9 @@ window.addEventListener('hashchange', () => {
   route.value = parse(location.hash)
 })
 
+/** Bumped to open the current room afresh (after joining it from its own page). */
+export const roomGeneration = signal(0)
+
 export const roomHref = (id: number): string => `#/rooms/${id}`
 
 export function navigate(hash: string): void {
