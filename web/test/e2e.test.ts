@@ -1,0 +1,176 @@
+// The web app in a real browser (Debian's Chromium driven by playwright-core), against the real server
+// on a real port and a fake OpenAI-compatible server on loopback. Two people, each in a browser
+// context of their own: they sign up, one creates a room and invites the other, messages go both ways
+// live, the assistant's reply streams into both and Stop works, one goes offline while the other
+// sends and sees everything once when back, edits, deletions and reactions reach the other side.
+// Every element is found by its accessible name (DESIGN.md section 11), never by a CSS class.
+import AxeBuilder from '@axe-core/playwright'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { buildWeb } from '../../scripts/build-web.js'
+import { startTestApp, type TestApi } from '../../test/helpers/app.js'
+import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
+import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
+import {
+  browserMissing,
+  createRoom,
+  launchChromium,
+  messageLog,
+  newPerson,
+  type Person,
+  sendWithEnter,
+  signUp,
+} from './browser.js'
+
+const missing = browserMissing()
+if (missing && process.env.REQUIRE_BROWSER)
+  throw new Error(`The browser tests must run here, but: ${missing}`)
+if (missing) console.warn(`The browser tests were not run: ${missing}.`)
+
+const WAIT = { timeout: 15_000 }
+
+/** Serious or critical accessibility violations axe-core finds on the page, as readable lines. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
+}
+
+/** The message (an article of the log) that shows `text`. */
+const messageItem = (page: Page, text: string) =>
+  messageLog(page).getByRole('article').filter({ hasText: text }).last()
+
+describe.skipIf(missing)('the web app in a browser', () => {
+  let api: TestApi
+  let fake: FakeOpenAI
+  let browser: Browser
+  /** Bob reaches the server through a proxy that can take his network away. */
+  let bobsNetwork: TcpProxy
+  let adaContext: BrowserContext
+  let bobContext: BrowserContext
+  let ada: Page
+  let bob: Page
+  const adaPerson = newPerson('ada')
+  const bobPerson = newPerson('bob')
+  const title = `Launch plan ${Date.now().toString(36)}`
+
+  beforeAll(async () => {
+    await buildWeb()
+    fake = await startFakeOpenAI()
+    api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+    bobsNetwork = await startTcpProxy(api.url)
+    browser = await launchChromium()
+    adaContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    bobContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    ada = await adaContext.newPage()
+    bob = await bobContext.newPage()
+  }, 120_000)
+  afterAll(async () => {
+    await browser?.close()
+    await bobsNetwork?.close()
+    await api?.close()
+    await fake?.close()
+  })
+
+  test('a browser asking for / gets the app; both sign up; the log-in screen passes axe', async () => {
+    await ada.goto(`${api.url}/`)
+    expect(new URL(ada.url()).pathname).toBe('/app/')
+    expect(await seriousViolations(ada)).toEqual([])
+    await signUp(ada, adaPerson)
+    await bob.goto(`${bobsNetwork.url}/app/`)
+    await signUp(bob, bobPerson)
+  })
+
+  test('Ada creates an invite-only room and invites Bob, who finds it in his room list', async () => {
+    await createRoom(ada, title, 'Invite only')
+    await ada.getByRole('button', { name: 'Members' }).click()
+    await ada.getByRole('textbox', { name: 'Username' }).fill(bobPerson.username)
+    await ada.getByRole('button', { name: 'Invite', exact: true }).click()
+    await expect.poll(() => ada.getByText(bobPerson.username).count(), WAIT).toBeGreaterThan(0)
+    await ada.keyboard.press('Escape')
+    // The room list is read again on events and every 15 s: an invitation shows within that.
+    const link = bob.getByRole('navigation', { name: 'Rooms' }).getByRole('link', { name: new RegExp(title) })
+    await link.waitFor({ timeout: 25_000 })
+    await link.click()
+    await bob.getByRole('heading', { name: title }).waitFor(WAIT)
+  }, 60_000)
+
+  test('messages go both ways live: Enter sends, and so does Send', async () => {
+    await sendWithEnter(ada, 'Hello Bob, ready for the launch?')
+    await messageLog(bob).getByText('Hello Bob, ready for the launch?').waitFor(WAIT)
+    await bob.getByRole('textbox', { name: 'Message' }).fill('Ready when you are')
+    await bob.getByRole('button', { name: 'Send' }).click()
+    await messageLog(ada).getByText('Ready when you are').waitFor(WAIT)
+    // Each message shows its author.
+    await expect
+      .poll(() => messageItem(ada, 'Ready when you are').textContent(), WAIT)
+      .toContain(bobPerson.username)
+  })
+
+  test('the room screen passes axe', async () => {
+    expect(await seriousViolations(ada)).toEqual([])
+  })
+
+  test('the assistant’s reply streams into both browsers with a Stop button, and Stop keeps what was written', async () => {
+    fake.mode = { kind: 'answer', reply: 'Step one of the plan. '.repeat(200), chunkSize: 8, delayMs: 30 }
+    await sendWithEnter(ada, '@assistant write the plan')
+    const stop = ada.getByRole('button', { name: 'Stop' })
+    await stop.waitFor(WAIT)
+    await messageLog(bob)
+      .getByText(/Step one of the plan/)
+      .first()
+      .waitFor(WAIT)
+    await stop.click()
+    await stop.waitFor({ state: 'detached', ...WAIT })
+    await expect.poll(() => bob.getByRole('button', { name: 'Stop' }).count(), WAIT).toBe(0)
+    // The stored reply is shorter than the whole answer: it was stopped.
+    const stored = await messageItem(bob, 'Step one of the plan').textContent()
+    expect(stored?.length ?? 0).toBeLessThan('Step one of the plan. '.length * 200)
+  })
+
+  test('Bob goes offline while Ada sends; he sees “Reconnecting…”, then every message once', async () => {
+    bobsNetwork.target = 'http://127.0.0.1:9' // nothing listens there: every new connection fails
+    bobsNetwork.cut()
+    await bob.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor(WAIT)
+    for (const n of [1, 2, 3]) await sendWithEnter(ada, `While you were away ${n}`)
+    await messageLog(ada).getByText('While you were away 3').waitFor(WAIT)
+    bobsNetwork.target = api.url
+    for (const n of [1, 2, 3]) await messageLog(bob).getByText(`While you were away ${n}`).waitFor(WAIT)
+    await expect
+      .poll(() => bob.getByRole('status').filter({ hasText: 'Reconnecting…' }).count(), WAIT)
+      .toBe(0)
+    for (const n of [1, 2, 3])
+      expect(await messageLog(bob).getByText(`While you were away ${n}`).count()).toBe(1)
+  })
+
+  test('an edit, a deletion and a reaction by one appear on the other side', async () => {
+    await sendWithEnter(ada, 'A typo in this mesage')
+    await sendWithEnter(ada, 'Something to take back')
+    await messageLog(bob).getByText('Something to take back').waitFor(WAIT)
+
+    const typo = messageItem(ada, 'A typo in this mesage')
+    await typo.hover()
+    await typo.getByRole('button', { name: 'Edit' }).click()
+    const editor = messageLog(ada).getByRole('textbox', { name: 'Edit message' })
+    await editor.fill('No typo in this message')
+    await editor.press('Enter')
+    await messageLog(bob).getByText('No typo in this message').waitFor(WAIT)
+
+    const regret = messageItem(ada, 'Something to take back')
+    await regret.hover()
+    ada.once('dialog', (dialog) => void dialog.accept())
+    await regret.getByRole('button', { name: 'Delete' }).click()
+    const confirm = ada.getByRole('dialog').getByRole('button', { name: 'Delete' })
+    if (await confirm.count()) await confirm.click()
+    await expect.poll(() => messageLog(bob).getByText('Something to take back').count(), WAIT).toBe(0)
+
+    const fixed = messageItem(bob, 'No typo in this message')
+    await fixed.hover()
+    await fixed.getByRole('button', { name: 'Add reaction' }).click()
+    await bob.getByRole('button', { name: 'React with 👍' }).click()
+    await messageItem(ada, 'No typo in this message').getByRole('button', { name: '👍 1' }).waitFor(WAIT)
+  })
+})
+
+export type { Person }
