@@ -40,7 +40,8 @@ export function newPerson(name: string): Person {
 /** Signs up in the app open on `page` (the sign-up form is what a newcomer sees first). */
 export async function signUp(page: Page, person: Person): Promise<void> {
   const username = page.getByRole('textbox', { name: 'Username' })
-  if (!(await username.isVisible())) await page.getByRole('tab', { name: /create account|sign up/i }).click()
+  // The log-in card offers a "Sign up" button that switches to the sign-up card.
+  if (!(await username.isVisible())) await page.getByRole('button', { name: 'Sign up' }).click()
   await page.getByRole('textbox', { name: 'Email' }).fill(person.email)
   await username.fill(person.username)
   await page.getByLabel('Password').fill(person.password)
@@ -49,11 +50,14 @@ export async function signUp(page: Page, person: Person): Promise<void> {
 }
 
 export async function logIn(page: Page, person: Person): Promise<void> {
-  const submit = page.getByRole('button', { name: 'Log in' })
-  if (!(await submit.isVisible())) await page.getByRole('tab', { name: /have an account|log in/i }).click()
+  // The sign-up card (with "Username") offers a "Log in" button that switches to the log-in card.
+  if (await page.getByRole('textbox', { name: 'Username' }).isVisible()) {
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('textbox', { name: 'Username' }).waitFor({ state: 'detached' })
+  }
   await page.getByRole('textbox', { name: 'Email' }).fill(person.email)
   await page.getByLabel('Password').fill(person.password)
-  await submit.click()
+  await page.getByRole('button', { name: 'Log in' }).click()
   await page.getByRole('navigation', { name: 'Rooms' }).waitFor()
 }
 

@@ -15,6 +15,7 @@ import {
   browserMissing,
   createRoom,
   launchChromium,
+  logIn,
   messageLog,
   newPerson,
   type Person,
@@ -80,6 +81,14 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await signUp(ada, adaPerson)
     await bob.goto(`${bobsNetwork.url}/app/`)
     await signUp(bob, bobPerson)
+  })
+
+  test('a reload keeps the login; after logging out, logging in again brings the rooms back', async () => {
+    await bob.reload()
+    await bob.getByRole('navigation', { name: 'Rooms' }).waitFor(WAIT)
+    await bob.getByRole('button', { name: 'Log out' }).click()
+    await bob.getByRole('button', { name: 'Log in' }).waitFor(WAIT)
+    await logIn(bob, bobPerson)
   })
 
   test('Ada creates an invite-only room and invites Bob, who finds it in his room list', async () => {
