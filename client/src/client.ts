@@ -34,6 +34,8 @@ export interface ClientEvents extends Record<string, unknown> {
 export interface ConnectionView {
   readonly state: ConnectionState
   on(event: 'state', listener: (state: ConnectionState) => void): () => void
+  /** A problem the socket cannot get past by itself (`origin_not_allowed`), or an error frame about no room. */
+  on(event: 'error', listener: (error: { code: string; detail: string }) => void): () => void
 }
 
 export interface InsurgeClient {
@@ -82,7 +84,8 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
       get state() {
         return connection.state
       },
-      on: (event, listener) => connection.on(event, listener),
+      on: ((event: 'state' | 'error', listener: (value: unknown) => void) =>
+        connection.on(event, listener)) as ConnectionView['on'],
     },
     get userId() {
       return transport.userId

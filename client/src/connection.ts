@@ -217,6 +217,15 @@ export class Connection {
     this.authenticated = false
     clearTimeout(this.heartbeatTimer)
     if (this.stopped) return
+    if (code === 1008 && reason === 'Origin not allowed') {
+      // The page's origin is not in the server's ALLOWED_ORIGINS: no retry can change that.
+      this.events.emit('error', {
+        code: 'origin_not_allowed',
+        detail: 'The server does not accept connections from this page’s address (ALLOWED_ORIGINS)',
+      })
+      this.stop()
+      return
+    }
     if (code === 1008) {
       // Refused or closed for authentication (logged out everywhere, password changed, deactivated):
       // a refresh tells whether the login still stands; the next attempt then gets a ticket with it.

@@ -1,5 +1,11 @@
 // Clients of @insurge/client for tests, logged in on a real server (Node 20: `ws` is the WebSocket).
-import { createClient, type InsurgeClient, type Message, type RoomOptions } from '@insurge/client'
+import {
+  createClient,
+  type InsurgeClient,
+  type Message,
+  type RoomOptions,
+  type WebSocketConstructor,
+} from '@insurge/client'
 import { WebSocket } from 'ws'
 import type { TestUser } from '../../test/helpers/app.js'
 
@@ -7,6 +13,7 @@ export interface ClientOptionsForTests {
   fetch?: typeof fetch
   tokens?: { access_token: string; refresh_token: string }
   room?: RoomOptions
+  WebSocket?: WebSocketConstructor
 }
 
 const clients = new Set<InsurgeClient>()

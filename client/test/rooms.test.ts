@@ -3,6 +3,7 @@
 // assistant's reply assembled from its deltas and stopped.
 import { ApiError, type InsurgeClient } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite, send } from '../../test/helpers/chat.js'
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
@@ -249,6 +250,32 @@ describe('gaps, duplicates and cut sockets', () => {
     const all = await b.api.listMessages({ path: { id: roomId }, query: { limit: 200 } })
     expect(all).toHaveLength(30)
   }, 60_000)
+
+  test('a page whose origin the server refuses stops at once and says why, instead of retrying', async () => {
+    const { fetch, log } = (() => {
+      const log: string[] = []
+      const recording: typeof globalThis.fetch = async (input, init) => {
+        log.push(new URL(String(input)).pathname)
+        return globalThis.fetch(input, init)
+      }
+      return { fetch: recording, log }
+    })()
+    class ForeignPage extends WebSocket {
+      constructor(url: string) {
+        super(url, { origin: 'http://evil.example' })
+      }
+    }
+    const user = await api.signUp()
+    const client = await clientFor(api.url, user, { fetch, WebSocket: ForeignPage })
+    const errors: string[] = []
+    client.connection.on('error', (error) => errors.push(error.code))
+    const room = await createRoom(api, user)
+    await client.room(room.id).ready
+    await until('closed', () => client.connection.state === 'closed')
+    expect(errors).toEqual(['origin_not_allowed'])
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(log.filter((path) => path.endsWith('/ws-ticket'))).toHaveLength(1)
+  })
 
   test('the connection says reconnecting while the network is down and open once it is back', async () => {
     const { a, roomId } = await pair(proxy.url)
