@@ -97,6 +97,7 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await ada.getByRole('textbox', { name: 'Username' }).fill(bobPerson.username)
     await ada.getByRole('button', { name: 'Invite', exact: true }).click()
     await expect.poll(() => ada.getByText(bobPerson.username).count(), WAIT).toBeGreaterThan(0)
+    expect(await seriousViolations(ada)).toEqual([]) // the Members dialog
     await ada.keyboard.press('Escape')
     // The room list is read again on events and every 15 s: an invitation shows within that.
     const link = bob.getByRole('navigation', { name: 'Rooms' }).getByRole('link', { name: new RegExp(title) })
@@ -117,8 +118,20 @@ describe.skipIf(missing)('the web app in a browser', () => {
       .toContain(bobPerson.username)
   })
 
-  test('the room screen passes axe', async () => {
+  test('the room screen passes axe, on a laptop and on a phone', async () => {
     expect(await seriousViolations(ada)).toEqual([])
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })
+    try {
+      const page = await phone.newPage()
+      await page.goto(`${api.url}/app/`)
+      await signUp(page, newPerson('phone'))
+      await createRoom(page, 'On a phone', 'Public')
+      await sendWithEnter(page, 'Small screens too')
+      await messageLog(page).getByText('Small screens too').waitFor(WAIT)
+      expect(await seriousViolations(page)).toEqual([])
+    } finally {
+      await phone.close()
+    }
   })
 
   test('the assistant’s reply streams into both browsers with a Stop button, and Stop keeps what was written', async () => {
