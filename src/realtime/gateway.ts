@@ -129,7 +129,7 @@ function releaseUpgrade(request: FastifyRequest): void {
 }
 
 function readConnect(request: FastifyRequest): ConnectRequest {
-  const query = request.query as Omit<ConnectRequest, 'origin'>
+  const query = request.query as Omit<ConnectRequest, 'origin' | 'host'>
   return {
     origin: request.headers.origin,
     host: request.headers.host,
