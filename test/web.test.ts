@@ -1,18 +1,16 @@
-// The web app at /app/: built from web/ when stale (as `npm start` does), served with its security
-// headers, and where a browser asking for / is sent.
+// The web app at /app/ (built by test/global-setup.ts when stale, as `npm start` does), served with
+// its security headers, and where a browser asking for / is sent.
 import { readdirSync } from 'node:fs'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { buildWeb } from '../scripts/build-web.js'
 import { registerErrorHandlers } from '../src/http/errors.js'
 import { webRoutes } from '../src/web/web.routes.js'
 import { startTestApp, type TestApi } from './helpers/app.js'
 
 let api: TestApi
 beforeAll(async () => {
-  await buildWeb()
   api = await startTestApp()
-}, 120_000)
+})
 afterAll(async () => {
   await api?.close()
 })
@@ -25,6 +23,7 @@ describe('the web app', () => {
     })
     expect(browser.status).toBe(302)
     expect(browser.headers.get('location')).toBe('/app/')
+    await browser.body?.cancel()
     const client = await api.get('/')
     expect(client.status).toBe(200)
     expect((await client.json()).message).toMatch(/Welcome/)
@@ -42,6 +41,7 @@ describe('the web app', () => {
     const bare = await fetch(`${api.url}/app`, { redirect: 'manual' })
     expect(bare.status).toBe(302)
     expect(bare.headers.get('location')).toBe('/app/')
+    await bare.body?.cancel()
   })
 
   test('its hashed assets are served for a year', async () => {
@@ -51,6 +51,7 @@ describe('the web app', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/javascript/)
     expect(res.headers.get('cache-control')).toContain('immutable')
+    expect((await res.text()).length).toBeGreaterThan(1000)
   })
 
   test('a file that is not there is a 404 with a sentence', async () => {

@@ -7,7 +7,6 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { buildWeb } from '../../scripts/build-web.js'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
@@ -57,7 +56,7 @@ describe.skipIf(missing)('the web app in a browser', () => {
   const title = `Launch plan ${Date.now().toString(36)}`
 
   beforeAll(async () => {
-    await buildWeb()
+    // test/global-setup.ts has built the app.
     fake = await startFakeOpenAI()
     api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
     bobsNetwork = await startTcpProxy(api.url)
