@@ -34,6 +34,21 @@ describe('Dockerfile', () => {
     )
   })
 
+  test('builds the web app in the build stage and serves it from the runtime image (web/dist)', () => {
+    const build = instructions.slice(
+      0,
+      instructions.findLastIndex((line) => line.startsWith('FROM ')),
+    )
+    const runtime = instructions.slice(instructions.findLastIndex((line) => line.startsWith('FROM ')))
+    // npm ci with workspaces needs each workspace's package.json before it runs.
+    for (const manifest of ['client/package.json', 'web/package.json']) {
+      expect(build.some((line) => line.startsWith('COPY ') && line.includes(manifest))).toBe(true)
+    }
+    expect(build.some((line) => line.startsWith('RUN ') && line.includes('npm run build:web'))).toBe(true)
+    expect(runtime.some((line) => line.includes('/app/web/dist ./web/dist'))).toBe(true)
+    expect(read('.dockerignore').split('\n')).toContain('web/dist')
+  })
+
   test('installs from the lockfile without running install scripts', () => {
     expect(dockerfile).toMatch(/npm ci --ignore-scripts/)
   })
@@ -46,11 +61,16 @@ describe('Dockerfile', () => {
       'tsconfig.build.json',
       'src',
       'migrations',
+      'client',
+      'web',
+      'scripts/build-web.ts',
     ]) {
       expect(existsSync(`${root}/${path}`)).toBe(true)
     }
     const ignored = read('.dockerignore').split('\n')
-    for (const needed of ['src', 'migrations', 'package.json']) expect(ignored).not.toContain(needed)
+    for (const needed of ['src', 'migrations', 'package.json', 'client', 'web', 'scripts']) {
+      expect(ignored).not.toContain(needed)
+    }
     for (const hidden of ['node_modules', '.env', 'data']) expect(ignored).toContain(hidden)
   })
 })
