@@ -10,8 +10,8 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
     case 'message_created':
       hub.publishToRoom(event.sessionId, { s: event.message.seq }, frames.chatMessage(event.message))
       return
-    case 'participant_joined':
-      hub.publishToRoom(event.sessionId, {}, {
+    case 'participant_joined': {
+      const frame = {
         type: 'participant_joined',
         session_id: event.sessionId,
         user_id: event.participant.user_id,
@@ -19,8 +19,12 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
         role: event.participant.role,
         participant: event.participant,
         timestamp,
-      } satisfies ServerFrameOf<'participant_joined'>)
+      } satisfies ServerFrameOf<'participant_joined'>
+      hub.publishToRoom(event.sessionId, {}, frame)
+      // The new participant's own sockets follow other rooms (or none): they learn of this one at once.
+      hub.publishToUser(event.participant.user_id, { outside: event.sessionId }, frame)
       return
+    }
     case 'participant_left':
       hub.publishToRoom(event.sessionId, { drop: event.userId }, {
         type: 'participant_left',

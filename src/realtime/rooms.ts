@@ -74,7 +74,7 @@ export interface Hub {
   /** A frame for one socket only (acks, errors, greetings). */
   sendTo(connection: Connection, frame: object): void
   publishToRoom(sessionId: number, header: RoutingHeader, frame?: object): void
-  publishToUser(userId: number, header: RoutingHeader): void
+  publishToUser(userId: number, header: RoutingHeader, frame?: object): void
   onlineUsers(sessionId: number): Promise<ReadonlySet<number>>
   /** One heartbeat round: terminate sockets that did not answer the last ping, ping the rest. */
   heartbeat(): void
@@ -186,10 +186,15 @@ export function createHub(options: HubOptions): Hub {
     // Every instance hears every user's events (bus.ts): most are for users it does not hold.
     const connections = sockets.ofUser(userId)
     if (connections.length === 0) return
-    const { header } = decode(payload)
+    const { header, frame } = decode(payload)
+    const outside = header.outside
+    const data = outside !== undefined && frame ? Buffer.from(frame) : undefined
     for (const connection of connections) {
       if (header.name !== undefined) connection.username = header.name
       if (header.close !== undefined) connection.socket.close(1008, header.close)
+      if (data && !connection.rooms.some((subscription) => subscription.sessionId === outside)) {
+        write(connection, data)
+      }
     }
   }
 
@@ -301,8 +306,8 @@ export function createHub(options: HubOptions): Hub {
       bus.publish(roomChannel(sessionId), encode(header, frame))
     },
 
-    publishToUser(userId, header) {
-      bus.publish(userChannel(userId), encode(header))
+    publishToUser(userId, header, frame) {
+      bus.publish(userChannel(userId), encode(header, frame))
     },
 
     onlineUsers: (sessionId) => presence.online(sessionId),

@@ -19,6 +19,11 @@ export interface RoutingHeader {
   close?: string
   /** User channel: the user's new username, which their sockets' typing and presence frames carry. */
   name?: string
+  /**
+   * User channel: the frame is for that user's sockets that do not follow this room (yet): a
+   * `participant_joined` telling them they were added to a room, so a client can list it at once.
+   */
+  outside?: number
 }
 
 export function encode(header: RoutingHeader, frame?: object): string {

@@ -685,6 +685,29 @@ describe('room events', () => {
     })
   })
 
+  test('the invited user’s own sockets, following other rooms or none, are told at once; once', async () => {
+    const [owner, guest] = await Promise.all([api.signUp(), api.signUp()])
+    const elsewhere = await createRoom(api, guest)
+    const bare = await online(guest)
+    const inOtherRoom = await online(guest, elsewhere.id)
+    const room = await createRoom(api, owner, { session_type: 'invite_only' })
+    await invite(api, room.id, owner, guest, 'member')
+    for (const socket of [bare, inOtherRoom]) {
+      expect(await socket.nextOf('participant_joined', room.id)).toMatchObject({
+        session_id: room.id,
+        user_id: guest.id,
+        role: 'member',
+      })
+    }
+    // Now subscribed, the next joiner reaches it once, through the room.
+    const third = await api.signUp()
+    bare.send({ type: 'subscribe', session_id: room.id })
+    await bare.nextOf('system_message', room.id)
+    await invite(api, room.id, owner, third, 'viewer')
+    expect(await bare.nextOf('participant_joined', room.id)).toMatchObject({ user_id: third.id })
+    expect((await bare.quietFor(QUIET_MS)).filter((f) => f.type === 'participant_joined')).toEqual([])
+  })
+
   test('PUT /chat/sessions/{id} sends session_updated to the room', async () => {
     const room = await roomWithRoles(api)
     const member = await online(room.member, room.id)
