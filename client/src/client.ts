@@ -29,6 +29,8 @@ export interface ClientEvents extends Record<string, unknown> {
   tokens: Tokens | null
   /** The login ended without `logout()`: the refresh token was refused (expired, revoked). */
   signedOut: undefined
+  /** This person was added to a room this client does not follow (heard while the socket is open). */
+  joined: { sessionId: number; role: string }
 }
 
 export interface ConnectionView {
@@ -52,6 +54,11 @@ export interface InsurgeClient {
   logout(): Promise<void>
   /** The room with this id, followed over the client's socket (the same object until it is closed). */
   room(id: number): Room
+  /**
+   * Opens the socket now rather than with the first room followed, and keeps it open: to hear of
+   * rooms this person is added to (`joined`) while no room is open. Needs a login.
+   */
+  connect(): void
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
   /** Closes the socket and every room; the client is not used after this. */
   close(): void
@@ -74,6 +81,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
     }
   })
   const connection = new Connection(transport, options.WebSocket, options.reconnect)
+  connection.on('joined', (joined) => events.emit('joined', joined))
   const api = createApi(transport)
   const rooms = new Map<number, Room>()
   if (options.tokens) transport.setTokens(options.tokens)
@@ -125,6 +133,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
       }
       return room
     },
+    connect: () => connection.connect(),
     on: (event, listener) => events.on(event, listener),
     close() {
       for (const room of [...rooms.values()]) room.close()

@@ -45,6 +45,8 @@ interface ConnectionEvents extends Record<string, unknown> {
   error: { code: string; detail: string }
   /** The server closed the socket for authentication (1008): the login is being checked. */
   refused: { code: number; reason: string }
+  /** This person was added to a room this client does not follow (invited, or joined elsewhere). */
+  joined: { sessionId: number; role: string }
 }
 
 const OPEN = 1
@@ -60,6 +62,8 @@ export class Connection {
   private stopped = false
   /** Between asking for a ticket and the socket's first event. */
   private opening = false
+  /** Keep the socket open with no room followed (`client.connect()`). */
+  private wanted = false
   private readonly rooms = new Map<number, RoomLink>()
   private readonly events = new Emitter<ConnectionEvents>()
   private readonly baseMs: number
@@ -185,7 +189,11 @@ export class Connection {
     if (frame.type === 'pong') return
     const roomId = 'session_id' in frame ? frame.session_id : undefined
     if (typeof roomId === 'number') {
-      this.rooms.get(roomId)?.frame(frame)
+      const room = this.rooms.get(roomId)
+      if (room) room.frame(frame)
+      else if (frame.type === 'participant_joined' && frame.user_id === this.transport.userId) {
+        this.events.emit('joined', { sessionId: roomId, role: frame.role })
+      }
       return
     }
     if (frame.type === 'error') this.events.emit('error', { code: frame.code, detail: frame.detail })
@@ -262,11 +270,17 @@ export class Connection {
     this.setState('closed')
   }
 
+  /** Opens the socket now and keeps it open with no room followed. */
+  connect(): void {
+    this.wanted = true
+    this.start()
+  }
+
   /** After a stop for a login that ended: a new login may connect again. */
   resume(): void {
     this.stopped = false
     this.attempt = 0
-    if (this.rooms.size) this.start()
+    if (this.rooms.size || this.wanted) this.start()
   }
 
   close(): void {

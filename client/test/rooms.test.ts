@@ -106,6 +106,19 @@ describe('client.room', () => {
     )
   })
 
+  test('connect() keeps a socket with no room followed, which hears of a room this person is added to', async () => {
+    const [ada, bob] = await Promise.all([api.signUp(), api.signUp()])
+    const b = await clientFor(api.url, bob)
+    const joined: { sessionId: number; role: string }[] = []
+    b.on('joined', (event) => joined.push(event))
+    b.connect()
+    await until('open with no room', () => b.connection.state === 'open')
+    const room = await createRoom(api, ada, { session_type: 'invite_only' })
+    await invite(api, room.id, ada, bob, 'viewer')
+    await until('joined', () => joined.length === 1)
+    expect(joined).toEqual([{ sessionId: room.id, role: 'viewer' }])
+  })
+
   test('a room opens with its newest page; loadOlder reads back to the first message', async () => {
     const { roomId, ada } = await pair()
     for (let i = 1; i <= 25; i++) await send(api, roomId, ada, `m${i}`)

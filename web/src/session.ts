@@ -2,6 +2,7 @@
 import { ApiError, createClient, type InsurgeClient, type Tokens, type User } from '@insurge/client'
 import { signal } from '@preact/signals'
 import { showError } from './alerts.js'
+import { refreshRooms } from './rooms.js'
 
 const TOKENS_KEY = 'insurge.tokens'
 
@@ -25,6 +26,10 @@ function startClient(tokens?: Tokens): InsurgeClient {
   next.on('tokens', (fresh) => {
     if (fresh) localStorage.setItem(TOKENS_KEY, JSON.stringify(fresh))
     else localStorage.removeItem(TOKENS_KEY)
+  })
+  // Added to a room (an invitation): list it now, not at the next poll.
+  next.on('joined', () => {
+    if (client.value === next) void refreshRooms()
   })
   next.on('signedOut', () => {
     if (client.value !== next) return
@@ -56,6 +61,7 @@ export async function restoreSession(): Promise<void> {
     try {
       me.value = await restored.api.getMe()
       client.value = restored
+      restored.connect()
     } catch (error) {
       restored.close()
       localStorage.removeItem(TOKENS_KEY)
@@ -72,6 +78,7 @@ export async function logIn(email: string, password: string): Promise<void> {
     await next.login(email, password)
     me.value = await next.api.getMe()
     client.value = next
+    next.connect()
   } catch (error) {
     next.close()
     throw error
