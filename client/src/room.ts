@@ -141,7 +141,8 @@ export class Room implements RoomLink {
       } catch (error) {
         // A room this person cannot read is an answer; a server that cannot be reached is not.
         if (!(error instanceof ApiError) || error.status !== 0 || this.closed) {
-          this.forget(this)
+          // Sends made before the room could be read fail with the same answer.
+          this.shut(error instanceof ApiError ? error : new ApiError(0, 'failed', String(error)))
           throw error
         }
         await new Promise((resolve) => later(fullJitter(attempt, 500, 10_000), () => resolve(undefined)))

@@ -139,10 +139,16 @@ describe('client.room', () => {
   test('a room the person cannot read rejects ready with the server’s 403/404', async () => {
     const { roomId } = await pair()
     const outsider = await clientFor(api.url, await api.signUp())
-    await expect(outsider.room(roomId).ready).rejects.toMatchObject({
+    const room = outsider.room(roomId)
+    // A send made before the room was read fails with the same answer, once.
+    const early = room.send('let me in').catch((e: unknown) => e)
+    await expect(room.ready).rejects.toMatchObject({
       status: expect.any(Number),
       code: expect.stringMatching(/forbidden|not_found/),
     })
+    expect(await early).toMatchObject({ code: expect.stringMatching(/forbidden|not_found/) })
+    // The room is let go: asking again makes a new one, which asks the server again.
+    expect(outsider.room(roomId)).not.toBe(room)
   })
 
   test('a send the server refuses rejects once with its sentence (a viewer cannot send)', async () => {
