@@ -192,6 +192,36 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await bob.getByRole('button', { name: 'React with 👍' }).click()
     await messageItem(ada, 'No typo in this message').getByRole('button', { name: '👍 1' }).waitFor(WAIT)
   })
+
+  test('Bob browses public rooms and joins one; Ada finds a message by search; a viewer cannot write', async () => {
+    const lobby = `Lobby ${Date.now().toString(36)}`
+    await createRoom(ada, lobby, 'Public')
+    await sendWithEnter(ada, 'Welcome to the quarterly lobby')
+    await messageLog(ada).getByText('Welcome to the quarterly lobby').waitFor(WAIT)
+
+    await bob
+      .getByRole('button', { name: 'Browse public rooms' })
+      .or(bob.getByRole('link', { name: 'Browse public rooms' }))
+      .click()
+    const listing = bob.getByRole('listitem').filter({ hasText: lobby })
+    await listing.getByRole('button', { name: 'Join' }).click()
+    await bob.getByRole('heading', { name: lobby }).waitFor(WAIT)
+    await messageLog(bob).getByText('Welcome to the quarterly lobby').waitFor(WAIT)
+
+    await ada.getByRole('searchbox', { name: 'Search messages' }).fill('quarterly')
+    await ada.getByRole('searchbox', { name: 'Search messages' }).press('Enter')
+    const results = ada.getByRole('region', { name: 'Search results' })
+    await results
+      .getByText(/quarterly/)
+      .first()
+      .waitFor(WAIT)
+
+    await ada.getByRole('button', { name: 'Members' }).click()
+    await ada.getByRole('combobox', { name: `Role for ${bobPerson.username}` }).selectOption('viewer')
+    await bob.getByText(/can read this room but not write/).waitFor(WAIT)
+    expect(await bob.getByRole('textbox', { name: 'Message' }).count()).toBe(0)
+    await ada.keyboard.press('Escape')
+  })
 })
 
 export type { Person }
