@@ -4,6 +4,7 @@ import type { ComponentChildren, TargetedSubmitEvent } from 'preact'
 import { useEffect, useId, useRef } from 'preact/hooks'
 import { AlertRegion, openDialogs } from './alert-region.js'
 import { attempt } from './alerts.js'
+import { ASSISTANT_MODES, Options, ROOM_TYPES } from './room-choices.js'
 import { refreshRooms } from './rooms.js'
 import { navigate, roomHref } from './route.js'
 import { client } from './session.js'
@@ -108,9 +109,7 @@ export function NewRoomDialog(props: { onClose: () => void }) {
               type.value = event.currentTarget.value as SessionType
             }}
           >
-            <option value="public">Public</option>
-            <option value="invite_only">Invite only</option>
-            <option value="private">Private</option>
+            <Options choices={ROOM_TYPES} />
           </select>
           <small class="hint">
             {type.value === 'public'
@@ -129,9 +128,7 @@ export function NewRoomDialog(props: { onClose: () => void }) {
               aiMode.value = event.currentTarget.value as AiMode
             }}
           >
-            <option value="off">Off</option>
-            <option value="mention">When mentioned</option>
-            <option value="always">Every message</option>
+            <Options choices={ASSISTANT_MODES} />
           </select>
         </div>
         <div class="actions">

@@ -3,6 +3,7 @@ import { useSignal } from '@preact/signals'
 import type { TargetedSubmitEvent } from 'preact'
 import { attempt } from './alerts.js'
 import { Dialog } from './dialogs.js'
+import { ASSISTANT_MODES, Options, ROOM_TYPES } from './room-choices.js'
 import type { RoomDetails } from './room-state.js'
 import { refreshRooms } from './rooms.js'
 import { navigate } from './route.js'
@@ -79,17 +80,13 @@ export function SettingsDialog(props: {
         <div class="field">
           <label for="settings-type">Type</label>
           <select id="settings-type" name="type" value={details.session_type}>
-            <option value="public">Public</option>
-            <option value="invite_only">Invite only</option>
-            <option value="private">Private</option>
+            <Options choices={ROOM_TYPES} />
           </select>
         </div>
         <div class="field">
           <label for="settings-ai">Assistant</label>
           <select id="settings-ai" name="ai" value={details.ai_mode}>
-            <option value="off">Off</option>
-            <option value="mention">When mentioned</option>
-            <option value="always">Every message</option>
+            <Options choices={ASSISTANT_MODES} />
           </select>
         </div>
         <div class="actions">
