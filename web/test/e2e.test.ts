@@ -222,6 +222,21 @@ describe.skipIf(missing)('the web app in a browser', () => {
     expect(await bob.getByRole('textbox', { name: 'Message' }).count()).toBe(0)
     await ada.keyboard.press('Escape')
   })
+
+  test('messages in a room Bob is not looking at show as “N unread” on its link, gone once he opens it', async () => {
+    const rooms = bob.getByRole('navigation', { name: 'Rooms' })
+    await ada
+      .getByRole('navigation', { name: 'Rooms' })
+      .getByRole('link', { name: new RegExp(title) })
+      .click()
+    await ada.getByRole('heading', { name: title }).waitFor(WAIT)
+    await sendWithEnter(ada, 'Unread one')
+    await sendWithEnter(ada, 'Unread two')
+    await rooms.getByRole('link', { name: `${title} 2 unread` }).waitFor(WAIT)
+    await rooms.getByRole('link', { name: `${title} 2 unread` }).click()
+    await messageLog(bob).getByText('Unread two').waitFor(WAIT)
+    await rooms.getByRole('link', { name: title, exact: true }).waitFor(WAIT)
+  })
 })
 
 export type { Person }
