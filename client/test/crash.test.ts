@@ -38,7 +38,7 @@ async function pairVia(urlA: string, urlB: string) {
   const [a, b] = await Promise.all([clientFor(urlA, ada), clientFor(urlB, bob)])
   const [ra, rb] = [a.room(room.id), b.room(room.id)]
   await Promise.all([ra.ready, rb.ready])
-  await until('both sockets are open', () => a.connection.state === 'open' && b.connection.state === 'open')
+  await until(() => a.connection.state === 'open' && b.connection.state === 'open', 'both sockets are open')
   return { roomId: room.id, ra, rb }
 }
 
@@ -63,7 +63,7 @@ async function expectEveryMessageOnceInBoth(ra: Room, rb: Room, resolved: Map<st
   expect([...resolved.keys()].sort()).toEqual([...expected].sort())
   expect([...resolved.values()].every((n) => n === 1)).toBe(true)
   const total = 2 * PER_CLIENT
-  await until('both hold every message', () => ra.messages.length === total && rb.messages.length === total)
+  await until(() => ra.messages.length === total && rb.messages.length === total, 'both hold every message')
   for (const room of [ra, rb]) {
     expectContiguous(room.messages)
     expect([...contents(room.messages)].sort()).toEqual([...expected].sort())

@@ -9,6 +9,8 @@ import {
 import { WebSocket } from 'ws'
 import type { TestUser } from '../../test/helpers/app.js'
 
+export { until } from '../../test/helpers/until.js'
+
 export interface ClientOptionsForTests {
   fetch?: typeof fetch
   tokens?: { access_token: string; refresh_token: string }
@@ -40,15 +42,6 @@ export function closeClients(): void {
   clients.clear()
 }
 
-/** Waits until `check` is true (polling), or fails with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** The contents of the messages, in the order held. */
 export const contents = (messages: readonly Message[]): string[] => messages.map((m) => m.content)
 
@@ -59,4 +52,15 @@ export function expectContiguous(messages: readonly Message[]): void {
     const seq = messages[i]?.seq ?? 0
     if (seq !== previous + 1) throw new Error(`seq ${seq} follows ${previous}: a gap or a duplicate`)
   }
+}
+
+/** A fetch that records `<status> <path>` of every request it makes. */
+export function recordingFetch(): { fetch: typeof fetch; log: string[] } {
+  const log: string[] = []
+  const recording: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init)
+    log.push(`${response.status} ${new URL(String(input)).pathname}`)
+    return response
+  }
+  return { fetch: recording, log }
 }

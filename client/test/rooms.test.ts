@@ -8,7 +8,7 @@ import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite, send } from '../../test/helpers/chat.js'
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
-import { clientFor, closeClients, contents, expectContiguous, until } from './helpers.js'
+import { clientFor, closeClients, contents, expectContiguous, recordingFetch, until } from './helpers.js'
 
 let api: TestApi
 let fake: FakeOpenAI
@@ -87,7 +87,7 @@ describe('client.room', () => {
     const { a, b, roomId, ada, bob } = await pair()
     const [ra, rb] = [a.room(roomId), b.room(roomId)]
     await Promise.all([ra.ready, rb.ready])
-    await until('both sockets are open', () => a.connection.state === 'open' && b.connection.state === 'open')
+    await until(() => a.connection.state === 'open' && b.connection.state === 'open', 'both sockets are open')
     const sent = await Promise.all([
       ra.send('one from ada'),
       rb.send('one from bob'),
@@ -96,7 +96,7 @@ describe('client.room', () => {
     expect(sent.map((m) => m.content)).toEqual(['one from ada', 'one from bob', 'two from ada'])
     expect(sent[0]?.user_id).toBe(ada.id)
     expect(sent[1]?.user_id).toBe(bob.id)
-    await until('both hold three', () => ra.messages.length === 3 && rb.messages.length === 3)
+    await until(() => ra.messages.length === 3 && rb.messages.length === 3, 'both hold three')
     expect(ra.messages).toEqual(rb.messages)
     expectContiguous(ra.messages)
     // What send() resolved with is the message as stored (the server's own copy).
@@ -112,10 +112,10 @@ describe('client.room', () => {
     const joined: { sessionId: number; role: string }[] = []
     b.on('joined', (event) => joined.push(event))
     b.connect()
-    await until('open with no room', () => b.connection.state === 'open')
+    await until(() => b.connection.state === 'open', 'open with no room')
     const room = await createRoom(api, ada, { session_type: 'invite_only' })
     await invite(api, room.id, ada, bob, 'viewer')
-    await until('joined', () => joined.length === 1)
+    await until(() => joined.length === 1, 'joined')
     expect(joined).toEqual([{ sessionId: room.id, role: 'viewer' }])
   })
 
@@ -167,19 +167,19 @@ describe('client.room', () => {
     await Promise.all([ra.ready, rb.ready])
     const first = await ra.send('first')
     const second = await ra.send('second')
-    await until('bob holds both', () => rb.messages.length === 2)
+    await until(() => rb.messages.length === 2, 'bob holds both')
     await a.api.editMessage({
       path: { id: roomId, message_id: first.id },
       body: { content: 'first, edited' },
     })
     await b.api.addReaction({ path: { id: roomId, message_id: first.id, emoji: '👍' } })
     await a.api.deleteMessage({ path: { id: roomId, message_id: second.id } })
-    await until('bob sees the edit, the reaction and the deletion', () => {
+    await until(() => {
       const [one, two] = rb.messages
       return one?.content === 'first, edited' && one.reactions[0]?.count === 1 && two?.deleted_at !== null
-    })
+    }, 'bob sees the edit, the reaction and the deletion')
     expect(rb.messages[0]?.reactions).toEqual([{ emoji: '👍', count: 1, me: true }])
-    await until('ada sees the reaction, not hers', () => ra.messages[0]?.reactions[0]?.count === 1)
+    await until(() => ra.messages[0]?.reactions[0]?.count === 1, 'ada sees the reaction, not hers')
     expect(ra.messages[0]?.reactions).toEqual([{ emoji: '👍', count: 1, me: false }])
     expect(rb.messages[1]?.content).toBe('')
   })
@@ -202,13 +202,13 @@ describe('gaps, duplicates and cut sockets', () => {
     const { b, roomId, ada } = await pair(proxy.url)
     const room = b.room(roomId)
     await room.ready
-    await until('bob’s socket is open', () => b.connection.state === 'open')
+    await until(() => b.connection.state === 'open', 'bob’s socket is open')
     proxy.dropped = 0
     proxy.drop = (text) => text.includes('"content":"lost on the way"')
     await send(api, roomId, ada, 'before')
     await send(api, roomId, ada, 'lost on the way')
     await send(api, roomId, ada, 'after')
-    await until('bob holds all three', () => room.messages.length === 3)
+    await until(() => room.messages.length === 3, 'bob holds all three')
     expect(proxy.dropped).toBe(1)
     expect(contents(room.messages)).toEqual(['before', 'lost on the way', 'after'])
     expectContiguous(room.messages)
@@ -219,7 +219,7 @@ describe('gaps, duplicates and cut sockets', () => {
     const { b, roomId, ada } = await pair(proxy.url, { ai_mode: 'always' })
     const room = b.room(roomId)
     await room.ready
-    await until('bob’s socket is open', () => b.connection.state === 'open')
+    await until(() => b.connection.state === 'open', 'bob’s socket is open')
     proxy.repeated = 0
     proxy.repeat = (text) => text.includes('"type":"chat_message"') || text.includes('"type":"ai_delta"')
     const seen: string[] = []
@@ -228,7 +228,7 @@ describe('gaps, duplicates and cut sockets', () => {
       if (text !== undefined) seen.push(text)
     })
     await send(api, roomId, ada, 'twice?')
-    await until('the reply is stored', () => room.messages.some((m) => m.role === 'assistant'))
+    await until(() => room.messages.some((m) => m.role === 'assistant'), 'the reply is stored')
     expect(proxy.repeated).toBeGreaterThan(3)
     expect(contents(room.messages)).toEqual(['twice?', 'abcdefghij'.repeat(30)])
     expectContiguous(room.messages)
@@ -257,7 +257,7 @@ describe('gaps, duplicates and cut sockets', () => {
     expect(resolved.sort()).toEqual(
       [...Array.from({ length: 15 }, (_, i) => [`a${i}`, `b${i}`])].flat().sort(),
     )
-    await until('both hold all 30', () => ra.messages.length === 30 && rb.messages.length === 30)
+    await until(() => ra.messages.length === 30 && rb.messages.length === 30, 'both hold all 30')
     expect(ra.messages.map((m) => m.id)).toEqual(rb.messages.map((m) => m.id))
     expectContiguous(ra.messages)
     expect(new Set(contents(ra.messages)).size).toBe(30)
@@ -271,14 +271,7 @@ describe('gaps, duplicates and cut sockets', () => {
   }, 60_000)
 
   test('a page whose origin the server refuses stops at once and says why, instead of retrying', async () => {
-    const { fetch, log } = (() => {
-      const log: string[] = []
-      const recording: typeof globalThis.fetch = async (input, init) => {
-        log.push(new URL(String(input)).pathname)
-        return globalThis.fetch(input, init)
-      }
-      return { fetch: recording, log }
-    })()
+    const { fetch, log } = recordingFetch()
     class ForeignPage extends WebSocket {
       constructor(url: string) {
         super(url, { origin: 'http://evil.example' })
@@ -290,7 +283,7 @@ describe('gaps, duplicates and cut sockets', () => {
     client.connection.on('error', (error) => errors.push(error.code))
     const room = await createRoom(api, user)
     await client.room(room.id).ready
-    await until('closed', () => client.connection.state === 'closed')
+    await until(() => client.connection.state === 'closed', 'closed')
     expect(errors).toEqual(['origin_not_allowed'])
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(log.filter((path) => path.endsWith('/ws-ticket'))).toHaveLength(1)
@@ -299,11 +292,11 @@ describe('gaps, duplicates and cut sockets', () => {
   test('the connection says reconnecting while the network is down and open once it is back', async () => {
     const { a, roomId } = await pair(proxy.url)
     await a.room(roomId).ready
-    await until('open', () => a.connection.state === 'open')
+    await until(() => a.connection.state === 'open', 'open')
     const states: string[] = []
     const off = a.connection.on('state', (state) => states.push(state))
     proxy.cut()
-    await until('reconnected', () => states.includes('reconnecting') && a.connection.state === 'open')
+    await until(() => states.includes('reconnecting') && a.connection.state === 'open', 'reconnected')
     off()
     expect(states[0]).toBe('reconnecting')
   })
@@ -316,11 +309,12 @@ describe('the assistant in a room', () => {
     const [ra, rb] = [a.room(roomId), b.room(roomId)]
     await Promise.all([ra.ready, rb.ready])
     const question = await ra.send('tell me a long story')
-    await until('bob sees the reply being written', () => (rb.assistantReplies[0]?.text.length ?? 0) > 20)
+    await until(() => (rb.assistantReplies[0]?.text.length ?? 0) > 20, 'bob sees the reply being written')
     expect(rb.assistantReplies[0]?.replyTo).toBe(question.id)
     expect(ra.stopAssistant()).toBe(true)
-    await until('the stopped reply is stored and held by both', () =>
-      [ra, rb].every((r) => r.messages.some((m) => m.role === 'assistant')),
+    await until(
+      () => [ra, rb].every((r) => r.messages.some((m) => m.role === 'assistant')),
+      'the stopped reply is stored and held by both',
     )
     const reply = rb.messages.find((m) => m.role === 'assistant')
     expect(reply?.reply_to).toBe(question.id)
@@ -338,7 +332,7 @@ describe('the assistant in a room', () => {
     const errors: { replyTo: number; detail: string }[] = []
     room.on('assistantError', (error) => errors.push(error))
     const question = await room.send('will this work?')
-    await until('the error arrives', () => errors.length === 1)
+    await until(() => errors.length === 1, 'the error arrives')
     expect(errors[0]?.replyTo).toBe(question.id)
     expect(errors[0]?.detail).toMatch(/\w+/)
     expect(room.messages.map((m) => m.role)).toEqual(['user'])

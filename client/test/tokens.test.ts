@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { createRoom } from '../../test/helpers/chat.js'
 import { forgeAccessToken } from '../../test/helpers/tokens.js'
-import { clientFor, closeClients, until } from './helpers.js'
+import { clientFor, closeClients, recordingFetch, until } from './helpers.js'
 
 let api: TestApi
 beforeAll(async () => {
@@ -14,17 +14,6 @@ afterAll(async () => {
   await api?.close()
 })
 afterEach(() => closeClients())
-
-/** A fetch that records `<status> <path>` of every request it makes. */
-function recordingFetch(): { fetch: typeof fetch; log: string[] } {
-  const log: string[] = []
-  const recording: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init)
-    log.push(`${response.status} ${new URL(String(input)).pathname}`)
-    return response
-  }
-  return { fetch: recording, log }
-}
 
 const refreshes = (log: string[]) => log.filter((line) => line.endsWith('/auth/refresh')).length
 
@@ -40,7 +29,7 @@ describe('tokens during a long session', () => {
     })
     const room = await createRoom(api, user)
     await client.room(room.id).ready
-    await until('refreshed ahead of expiry', () => refreshes(log) === 1, 10_000)
+    await until(() => refreshes(log) === 1, 'refreshed ahead of expiry', 10_000)
     expect(client.tokens?.access_token).not.toBe(access)
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, soon * 1000 - Date.now() + 500)))
     // Past the first token's expiry: calls and sends carry on, and none was ever refused.
@@ -86,14 +75,14 @@ describe('tokens during a long session', () => {
     const client = await clientFor(api.url, user)
     const room = await createRoom(api, user)
     await client.room(room.id).ready
-    await until('open', () => client.connection.state === 'open')
+    await until(() => client.connection.state === 'open', 'open')
     let signedOut = 0
     const tokens: unknown[] = []
     client.on('signedOut', () => signedOut++)
     client.on('tokens', (t) => tokens.push(t))
     const res = await api.post('/api/v1/auth/logout-all', undefined, user.token)
     expect(res.status).toBe(204)
-    await until('signed out', () => signedOut === 1)
+    await until(() => signedOut === 1, 'signed out')
     expect(client.connection.state).toBe('closed')
     expect(client.tokens).toBeNull()
     expect(tokens.at(-1)).toBeNull()

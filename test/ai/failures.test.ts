@@ -10,6 +10,7 @@ import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.j
 import { send, titledRoom } from '../helpers/chat.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { type FakeOpenAI, requestsFor, startFakeOpenAI } from '../helpers/fake-openai.js'
+import { until } from '../helpers/until.js'
 import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 /** Only failures wait this long. */
@@ -46,15 +47,6 @@ async function history(target: TestApi, roomId: number, user: TestUser): Promise
   const res = await target.get(roomPath(roomId, '/messages?limit=200'), user.token)
   expect(res.status).toBe(200)
   return res.json()
-}
-
-/** Resolves once `condition` holds; fails the test when it still does not after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 /** An ai_error frame: exactly these fields. */
@@ -151,7 +143,7 @@ describe('provider failures', () => {
       ])
       // The stopper gets no error, and the provider is no longer asked for the rest.
       expect(member.frames.filter((f) => f.type === 'error' || f.type === 'ai_error')).toEqual([])
-      await until(() => fake.inFlight === 0, 'the stopped request to the model is closed')
+      await until(() => fake.inFlight === 0, 'the stopped request to the model is closed', WAIT_MS)
     })
 
     test('a stop before the assistant wrote anything ends the reply with ai_error, nothing stored', async () => {
@@ -160,7 +152,7 @@ describe('provider failures', () => {
       fake.mode = { kind: 'hang' }
       const question = await send(api, room.id, room.owner, '@assistant take your time')
       await member.next((f) => f.type === 'ai_start' && f.reply_to === question.id, WAIT_MS)
-      await until(() => fake.inFlight > 0, 'the request reached the model')
+      await until(() => fake.inFlight > 0, 'the request reached the model', WAIT_MS)
       member.send({ type: 'ai_stop', session_id: room.id })
       const ended = await errorFor(member, question.id)
       expect(ended.detail).toMatch(/stopped/i)
@@ -268,7 +260,7 @@ describe('timeout', () => {
     await socket.quietFor(QUIET_MS)
     expect(socket.frames.filter((f) => f.role === 'assistant')).toEqual([])
     expect(await history(api, room.id, room.owner)).toEqual([question])
-    await until(() => fake.inFlight === 0, 'the timed-out request to the model is closed')
+    await until(() => fake.inFlight === 0, 'the timed-out request to the model is closed', WAIT_MS)
   })
 
   test('AI_TIMEOUT_MS bounds the whole reply: a stream still going after it ends in ai_error, nothing stored', async () => {
@@ -381,7 +373,11 @@ describe('concurrency: AI_CONCURRENCY', () => {
     const socket = await online(api, room.owner, room.id)
     fake.mode = { kind: 'hang' }
     const first = await send(api, room.id, room.member, '@assistant first')
-    await until(() => requestsFor(fake, room.title).length === 1, 'the first question reaches the model')
+    await until(
+      () => requestsFor(fake, room.title).length === 1,
+      'the first question reaches the model',
+      WAIT_MS,
+    )
     const second = await send(api, room.id, room.member, '@assistant second')
     const third = await send(api, room.id, room.member, '@assistant third')
 
@@ -424,8 +420,8 @@ describe('per-user share: one user holds at most 2 replies running or waiting', 
     const ids = questions.map((q) => q.id as number)
     const errorsFor = (matches: (f: Frame) => boolean) =>
       socket.frames.filter((f) => f.type === 'ai_error' && ids.includes(f.reply_to) && matches(f))
-    await until(() => errorsFor(() => true).length === 3, 'three questions are refused')
-    await until(() => requestsFor(fake, room.title).length === 2, 'two questions reach the model')
+    await until(() => errorsFor(() => true).length === 3, 'three questions are refused', WAIT_MS)
+    await until(() => requestsFor(fake, room.title).length === 2, 'two questions reach the model', WAIT_MS)
     for (const error of errorsFor(() => true)) {
       expect(error).toEqual(aiError(room.id, error.reply_to))
       expect(error.detail).toMatch(/2 assistant replies running or waiting/)
@@ -448,7 +444,11 @@ describe('per-user share: one user holds at most 2 replies running or waiting', 
 
     // Once their replies end, the user may ask again.
     socket.send({ type: 'ai_stop', session_id: room.id })
-    await until(() => errorsFor((f) => /stopped/i.test(f.detail)).length === 2, 'the two replies end')
+    await until(
+      () => errorsFor((f) => /stopped/i.test(f.detail)).length === 2,
+      'the two replies end',
+      WAIT_MS,
+    )
     fake.mode = { kind: 'answer', reply: SHORT_REPLY }
     const again = await send(api, room.id, room.member, '@assistant once more')
     expect((await replyTo(socket, again.id)).content).toBe(SHORT_REPLY)
@@ -499,7 +499,11 @@ describe('shutdown', () => {
       send(target, hanging.id, hanging.member, '@assistant hang on'),
       send(target, streaming.id, streaming.member, '@assistant keep talking'),
     ])
-    await until(() => requestsFor(fake, hanging.title).length === 1, 'the hanging request reached the model')
+    await until(
+      () => requestsFor(fake, hanging.title).length === 1,
+      'the hanging request reached the model',
+      WAIT_MS,
+    )
     await firstDelta(sockets[1] as TestSocket, qs.id)
 
     const started = Date.now()
@@ -519,6 +523,6 @@ describe('shutdown', () => {
         [streaming.id, 'user', qs.content],
       ].sort((x, y) => Number(x[0]) - Number(y[0])),
     )
-    await until(() => fake.inFlight === 0, 'the requests to the model are closed')
+    await until(() => fake.inFlight === 0, 'the requests to the model are closed', WAIT_MS)
   })
 })

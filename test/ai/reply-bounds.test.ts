@@ -6,6 +6,7 @@ import { DELTA_INTERVAL_MS } from '../../src/ai/reply-text.js'
 import { API, startTestApp, type TestApi } from '../helpers/app.js'
 import { roomWithRoles, send } from '../helpers/chat.js'
 import { type FakeOpenAI, floodText, startFakeOpenAI } from '../helpers/fake-openai.js'
+import { until } from '../helpers/until.js'
 import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
 /** Only failures wait this long. */
@@ -26,15 +27,6 @@ afterAll(async () => {
 })
 
 const { online } = socketsClosedAfterEach(() => api)
-
-/** Resolves once `condition` holds; fails the test when it still does not after WAIT_MS. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still not true after ${WAIT_MS} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /**
  * Asks the assistant in a fresh room and follows the reply on a socket: its ai_delta frames, the stored
@@ -81,7 +73,7 @@ test('a model that ignores max_tokens is cut at AI_MAX_REPLY_CHARS: exactly that
   // The flood came as 2,500 chunks of two characters.
   expectCoalesced(deltas, elapsedMs)
   // The request to the model was closed: the rest of the five million characters is never read.
-  await until(() => fake.inFlight === 0, 'the request to the model is closed')
+  await until(() => fake.inFlight === 0, 'the request to the model is closed', WAIT_MS)
 })
 
 test('a short reply arrives whole: its pieces, with their offsets, add up to the stored reply', async () => {
