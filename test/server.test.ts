@@ -148,14 +148,7 @@ test('starts on a fresh data directory, keeps query strings out of the logs, and
   })
   const base = `http://127.0.0.1:${port}`
   try {
-    // Ready within 30 s: poll /health until it answers 200 (the process must not have exited meanwhile).
-    const deadline = Date.now() + 30_000
-    let health: Response | undefined
-    while (Date.now() < deadline && server.child.exitCode === null) {
-      health = await fetch(`${base}/health`).catch(() => undefined)
-      if (health?.status === 200) break
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
+    const health = await waitUntilUp(server, base)
     expect(health?.status, `stderr: ${server.stderr()}`).toBe(200)
     expect(await health?.json()).toMatchObject({ database: 'ok', redis: 'disabled', ai: 'disabled' })
 
@@ -176,11 +169,14 @@ test('starts on a fresh data directory, keeps query strings out of the logs, and
   } finally {
     killGroup(server.child)
   }
-}, 60_000)
+}, 150_000)
 
-/** Polls /health until it answers 200, or the process exits, or 30 s pass. */
+/**
+ * Polls /health until it answers 200, or the process exits, or 90 s pass. A fresh PGlite data directory
+ * plus tsx's first compile takes a few seconds alone, and past 30 s under CI's full parallel load.
+ */
 async function waitUntilUp(server: Running, base: string): Promise<Response | undefined> {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 90_000
   let health: Response | undefined
   while (Date.now() < deadline && server.child.exitCode === null) {
     health = await fetch(`${base}/health`).catch(() => undefined)
@@ -274,7 +270,7 @@ test('a full session at the most verbose log level leaves no password, token, ti
   } finally {
     killGroup(server.child)
   }
-}, 60_000)
+}, 150_000)
 
 // The production start-up path of the Docker image, on PostgreSQL and Redis (CI always has both).
 describe.runIf(!!process.env.TEST_DATABASE_URL && !!process.env.TEST_REDIS_URL)(
@@ -327,6 +323,6 @@ describe.runIf(!!process.env.TEST_DATABASE_URL && !!process.env.TEST_REDIS_URL)(
         killGroup(server.child)
         await database.drop()
       }
-    }, 120_000)
+    }, 180_000)
   },
 )
