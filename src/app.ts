@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Redis } from 'ioredis'
 import { createAssistant } from './ai/assistant.js'
 import { createProvider } from './ai/provider.js'
-import { createMemoryCounter, createRedisCounter } from './ai/quota.js'
+import { assistantRoutes } from './ai/assistant.routes.js'
+import { createMemoryCounter, createMemoryHolds, createRedisCounter, createRedisHolds } from './ai/quota.js'
+import { createUsageBook } from './ai/usage.js'
 import { authRoutes } from './auth/auth.routes.js'
 import { authGuard } from './auth/guard.js'
 import { createPasswords } from './auth/passwords.js'
@@ -110,6 +112,12 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
           app.log.warn({ err }, 'quota counter failed'),
         )
       : createMemoryCounter(),
+    holds: redis
+      ? createRedisHolds(redis, config.REDIS_KEY_PREFIX, 2 * config.AI_TIMEOUT_MS + 60_000, (err) =>
+          app.log.warn({ err }, 'assistant holds failed'),
+        )
+      : createMemoryHolds(),
+    usage: createUsageBook(database.db, config),
     log: app.log,
   })
   const deps: Deps = {
@@ -156,6 +164,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
       await api.register(usersRoutes)
       await api.register(chatRoutes)
       await api.register(messagesRoutes)
+      await api.register(assistantRoutes)
     },
     { prefix: API_PREFIX },
   )

@@ -39,6 +39,11 @@ const ConfigSchema = Type.Object({
     Type.String({ pattern: '^https?://', description: 'must be an http(s) URL' }),
   ),
   OPENAI_MODEL: Type.String({ default: 'gpt-4o-mini', minLength: 1 }),
+  /** The models a room may choose (comma list); empty means OPENAI_MODEL alone. See `roomModels`. */
+  AI_MODELS: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { default: [], maxItems: 50 }),
+  /** Tokens a day (UTC) per user and per room, prompt and completion together; 0 = unlimited. */
+  AI_DAILY_TOKENS_PER_USER: Int(200_000, 0),
+  AI_DAILY_TOKENS_PER_ROOM: Int(1_000_000, 0),
   DEBUG: Flag(true),
   ENVIRONMENT: OneOf(['development', 'test', 'staging', 'production'] as const, 'development'),
   MAX_CHAT_PARTICIPANTS: Int(50, 2, 10_000),
@@ -81,7 +86,7 @@ export function parseConfig(env: RawEnv): Config {
   for (const key of keys) {
     const value = env[key] ?? env[key.toLowerCase()]
     if (value === undefined || value.trim() === '') continue
-    raw[key] = key === 'ALLOWED_ORIGINS' ? parseList(value) : value.trim()
+    raw[key] = key === 'ALLOWED_ORIGINS' || key === 'AI_MODELS' ? parseList(value) : value.trim()
   }
   const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
   const [first] = [...Value.Errors(ConfigSchema, converted)]
@@ -99,6 +104,18 @@ export function parseConfig(env: RawEnv): Config {
 /** The assistant is on when a provider is configured (an API key, or a base URL for local servers). */
 export function assistantEnabled(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): boolean {
   return config.OPENAI_API_KEY !== undefined || config.OPENAI_BASE_URL !== undefined
+}
+
+/**
+ * The models a room may choose: AI_MODELS, or OPENAI_MODEL alone when AI_MODELS is empty. The first is the
+ * default of a room that has not chosen. OPENAI_MODEL is listed first when AI_MODELS names it too.
+ */
+export function roomModels(config: Pick<Config, 'AI_MODELS' | 'OPENAI_MODEL'>): string[] {
+  if (config.AI_MODELS.length === 0) return [config.OPENAI_MODEL]
+  const models = [...new Set(config.AI_MODELS)]
+  return models.includes(config.OPENAI_MODEL)
+    ? [config.OPENAI_MODEL, ...models.filter((m) => m !== config.OPENAI_MODEL)]
+    : models
 }
 
 /** Reads `.env` when present (the process environment wins), then parses. */

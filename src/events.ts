@@ -1,5 +1,6 @@
 // Domain events, emitted by services after their transaction commits. The realtime layer decides who
 // receives them; nothing here knows about sockets.
+import type { AssistantSettingsView } from './ai/settings.schemas.js'
 import type { MessageView, ParticipantView, SessionView } from './chat/chat.schemas.js'
 
 export type ChatEvent =
@@ -23,6 +24,8 @@ export type ChatEvent =
       type: 'session_updated'
       sessionId: number
       session: Omit<SessionView, 'my_role' | 'last_read_seq' | 'unread_count'>
+      /** When the room's assistant settings are what changed. */
+      assistant?: AssistantSettingsView
     }
   | { type: 'session_deleted'; sessionId: number }
   | { type: 'message_updated'; sessionId: number; message: MessageView }
@@ -49,6 +52,24 @@ export type AiEvent =
   /** `offset`: the reply's length in UTF-16 code units before this delta. */
   | { type: 'ai_delta'; sessionId: number; replyTo: number; delta: string; offset: number }
   | { type: 'ai_failed'; sessionId: number; replyTo: number; detail: string }
+  /** The assistant uses a tool while writing the reply (`resultCount` once it is done). */
+  | {
+      type: 'ai_tool'
+      sessionId: number
+      replyTo: number
+      name: string
+      arguments: Record<string, unknown>
+      resultCount: number | null
+    }
+  /** One provider call finished or failed (a reply's or a catch-up's): what the metrics count. */
+  | {
+      type: 'ai_measured'
+      model: string
+      usage: { prompt_tokens: number; completion_tokens: number } | null
+      /** From the request to the first text; null when no text came. */
+      firstTokenSeconds: number | null
+      seconds: number
+    }
 
 /** Signals to a room that are not stored (src/chat/signals.service.ts). */
 export type SignalEvent =

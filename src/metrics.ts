@@ -1,5 +1,5 @@
 // Prometheus metrics at /metrics (prom-client): HTTP latency by route and status, sockets, messages,
-// fan-out deliveries, assistant outcomes, database pool use, and Node's own (event-loop lag included).
+// fan-out deliveries, assistant outcomes, tokens and latency, database pool use, and Node's own (event-loop lag included).
 import type { FastifyInstance } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { sendBatchStats } from './chat/send-batcher.js'
@@ -101,11 +101,37 @@ export function registerMetrics(
     labelNames: ['outcome'] as const,
     registers,
   })
+  const aiTokens = new Counter({
+    name: 'insurge_ai_tokens_total',
+    help: 'Tokens the assistant used (replies and catch-ups), by kind (prompt, completion) and model',
+    labelNames: ['kind', 'model'] as const,
+    registers,
+  })
+  const aiFirstToken = new Histogram({
+    name: 'insurge_ai_first_token_seconds',
+    help: 'From the start of a reply or catch-up to the first text from the model',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
+    registers,
+  })
+  const aiReply = new Histogram({
+    name: 'insurge_ai_reply_seconds',
+    help: 'How long a reply or catch-up took, start to end, whatever its outcome',
+    buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+    registers,
+  })
   parts.events.subscribe((event) => {
     if (event.type === 'message_created') {
       messages.inc({ role: event.message.role })
       if (event.message.role === 'assistant') aiReplies.inc({ outcome: 'stored' })
     } else if (event.type === 'ai_failed') aiReplies.inc({ outcome: 'failed' })
+    else if (event.type === 'ai_measured') {
+      if (event.usage) {
+        aiTokens.inc({ kind: 'prompt', model: event.model }, event.usage.prompt_tokens)
+        aiTokens.inc({ kind: 'completion', model: event.model }, event.usage.completion_tokens)
+      }
+      if (event.firstTokenSeconds !== null) aiFirstToken.observe(event.firstTokenSeconds)
+      aiReply.observe(event.seconds)
+    }
   })
   totalCounter(
     'insurge_send_batches_total',

@@ -3,13 +3,23 @@
 // triggering message (domain events are local), so exactly one instance answers each message.
 import type { MessageView } from '../chat/chat.schemas.js'
 import { listMessagesBefore, storeAssistantReply } from '../chat/messages.service.js'
+import type { AiUsage } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import type { DomainEvent } from '../events.js'
 import type { Bus } from '../realtime/bus.js'
 import { buildTurns, mentionsAssistant, systemPrompt } from './prompt.js'
-import type { AiProvider } from './provider.js'
-import type { WindowCounter } from './quota.js'
-import { createReplyText } from './reply-text.js'
+import {
+  type AiProvider,
+  type ChatTurn,
+  type TokenUsage,
+  type ToolCall,
+  ToolsRefusedError,
+} from './provider.js'
+import type { Holds, WindowCounter } from './quota.js'
+import { createReplyText, type ReplyText } from './reply-text.js'
+import { loadRoomAssistant } from './settings.js'
+import { MAX_TOOL_ROUNDS, ROOM_TOOLS, runTool, toolArguments } from './tools.js'
+import { createMeter, type Meter, type UsageBook } from './usage.js'
 
 export interface Assistant {
   /** Aborts every generation of this instance without storing anything (shutdown). */
@@ -35,6 +45,9 @@ export interface AssistantOptions {
   provider: AiProvider | undefined
   bus: Bus
   quota: WindowCounter
+  /** Each user's replies running or waiting, across instances when Redis is configured. */
+  holds: Holds
+  usage: UsageBook
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
@@ -42,7 +55,10 @@ const STOP_CHANNEL = 'ai:stop'
 const QUOTA_WINDOW_MS = 60_000
 /** Replies waiting for a free slot beyond the AI_CONCURRENCY running ones; more are refused. */
 const QUEUE_PER_SLOT = 8
-/** Replies one user may hold running or waiting at once, so that one user cannot take every slot and the queue. */
+/**
+ * Replies one user may hold running or waiting at once (across instances with Redis), so that one user
+ * cannot take every slot and the queue.
+ */
 const REPLIES_HELD_PER_USER = 2
 
 export async function createAssistant({
@@ -50,13 +66,13 @@ export async function createAssistant({
   provider,
   bus,
   quota,
+  holds,
+  usage,
   log,
 }: AssistantOptions): Promise<Assistant> {
   const { config } = deps
   const running = new Set<Generation>()
   const waiting: (() => void)[] = []
-  /** Per user id: their replies running or waiting on this instance (only ids with at least one). */
-  const heldByUser = new Map<number, number>()
   let closed = false
 
   const fail = (sessionId: number, replyTo: number, detail: string) =>
@@ -66,10 +82,10 @@ export async function createAssistant({
     if (!provider || closed || message.role !== 'user' || message.user_id === null) return
     if (room.aiMode === 'off') return
     if (room.aiMode === 'mention' && !mentionsAssistant(message.content)) return
-    // Checked and taken with no await in between: a burst of one user's messages cannot all pass.
+    // A hold is taken atomically (in Redis across instances): a burst of one user's messages cannot all pass.
     const userId = message.user_id
-    const held = heldByUser.get(userId) ?? 0
-    if (held >= REPLIES_HELD_PER_USER) {
+    const holdKey = `ai:user:${userId}`
+    if (!(await holds.take(holdKey, REPLIES_HELD_PER_USER))) {
       fail(
         message.session_id,
         message.id,
@@ -77,7 +93,6 @@ export async function createAssistant({
       )
       return
     }
-    heldByUser.set(userId, held + 1)
     try {
       const hits = await quota.hit(`ai:user:${userId}`, QUOTA_WINDOW_MS)
       if (hits > config.AI_REPLIES_PER_MINUTE) {
@@ -94,15 +109,13 @@ export async function createAssistant({
       }
       if (running.size >= config.AI_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve))
       if (closed) return
-      await generate(message, room.title)
+      await generate(message, userId, room.title)
     } finally {
-      const left = (heldByUser.get(userId) ?? 1) - 1
-      if (left > 0) heldByUser.set(userId, left)
-      else heldByUser.delete(userId)
+      await holds.release(holdKey)
     }
   }
 
-  async function generate(trigger: MessageView, roomTitle: string): Promise<void> {
+  async function generate(trigger: MessageView, userId: number, roomTitle: string): Promise<void> {
     const generation: Generation = {
       sessionId: trigger.session_id,
       replyTo: trigger.id,
@@ -119,29 +132,39 @@ export async function createAssistant({
         offset,
       }),
     )
+    const meter = createMeter()
+    let model = config.OPENAI_MODEL
+    let tried = false
     try {
+      // The budgets are checked before any provider call: over one, the provider is not asked at all.
+      const refusal = await usage.refusal(userId, trigger.session_id)
+      if (refusal) {
+        fail(trigger.session_id, trigger.id, refusal)
+        return
+      }
+      const settings = await loadRoomAssistant(deps.db, config, trigger.session_id)
+      model = settings.model
       deps.events.emit({ type: 'ai_started', sessionId: trigger.session_id, replyTo: trigger.id })
       const history = await listMessagesBefore(
         deps.db,
         trigger.session_id,
         trigger.seq + 1,
-        config.AI_CONTEXT_MESSAGES,
+        settings.contextMessages,
       )
-      const turns = buildTurns(systemPrompt(config.AI_SYSTEM_PROMPT, roomTitle), history)
-      for await (const delta of provider?.stream(turns, generation.controller.signal) ?? []) {
-        if (reply.append(delta)) continue
-        // The generation stops at AI_MAX_REPLY_CHARS and what was written is stored (DESIGN section 9):
-        // a provider that ignores max_tokens is not read, nor paid for, any further.
-        abort(generation, 'full')
-        break
-      }
+      const turns = buildTurns(
+        systemPrompt(config.AI_SYSTEM_PROMPT, roomTitle),
+        settings.instructions,
+        history,
+      )
+      tried = true
+      await converse(generation, turns, settings.toolsEnabled, model, reply, meter)
       // Every piece reaches the room before the stored reply, or the ai_error, does.
       reply.flush()
-      await finish(generation, reply.text)
+      await finish(generation, reply.text, meter.usage(model))
     } catch (error) {
       reply.flush()
       if (generation.reason === 'stopped' || generation.reason === 'full')
-        await finish(generation, reply.text)
+        await finish(generation, reply.text, meter.usage(model))
       else if (generation.reason === 'timeout') {
         fail(trigger.session_id, trigger.id, `The assistant did not answer within ${config.AI_TIMEOUT_MS} ms`)
       } else if (generation.reason === 'shutdown') {
@@ -154,11 +177,90 @@ export async function createAssistant({
       clearTimeout(timer)
       running.delete(generation)
       waiting.shift()?.()
+      if (tried) await account(userId, trigger.session_id, model, meter)
     }
   }
 
-  /** Stores the reply (or what a stop left of it); an empty one is reported instead. */
-  async function finish(generation: Generation, reply: string): Promise<void> {
+  /**
+   * Asks the model, and, while it asks for tools (at most MAX_TOOL_ROUNDS rounds), runs them in this room
+   * and asks again with their results; the request after the last round offers no tools, so it answers.
+   * A provider that refuses tools is asked again without them.
+   */
+  async function converse(
+    generation: Generation,
+    turns: ChatTurn[],
+    toolsEnabled: boolean,
+    model: string,
+    reply: ReplyText,
+    meter: Meter,
+  ): Promise<void> {
+    let tools = toolsEnabled && provider ? ROOM_TOOLS : undefined
+    for (let round = 0; ; round += 1) {
+      const offered = round < MAX_TOOL_ROUNDS ? tools : undefined
+      let calls: ToolCall[] | undefined
+      let said = ''
+      const request = meter.request(turns)
+      try {
+        for await (const part of provider?.stream({
+          model,
+          turns,
+          tools: offered,
+          signal: generation.controller.signal,
+        }) ?? []) {
+          if (part.type === 'usage') request.reported(part.usage)
+          else if (part.type === 'tool_calls') calls = part.calls
+          else {
+            meter.firstText()
+            said += part.text
+            if (reply.append(part.text)) continue
+            // The generation stops at AI_MAX_REPLY_CHARS and what was written is stored (DESIGN section 9):
+            // a provider that ignores max_tokens is not read, nor paid for, any further.
+            abort(generation, 'full')
+            break
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ToolsRefusedError)) throw error
+        log.warn({ err: error }, 'the provider refused tools; asking again without them')
+        tools = undefined
+        round -= 1
+        continue
+      } finally {
+        request.wrote(said + (calls ?? []).map((call) => call.name + call.arguments).join(''))
+      }
+      if (!calls || !offered || generation.reason) return
+      turns.push({ role: 'assistant', content: said, tool_calls: calls })
+      for (const call of calls) {
+        const { sessionId, replyTo } = generation
+        const shown = { type: 'ai_tool', sessionId, replyTo, name: call.name } as const
+        deps.events.emit({ ...shown, arguments: toolArguments(call), resultCount: null })
+        const run = await runTool(deps.db, sessionId, call)
+        deps.events.emit({ ...shown, arguments: run.arguments, resultCount: run.resultCount })
+        turns.push({ role: 'tool', tool_call_id: call.id, content: run.content })
+      }
+    }
+  }
+
+  /** Charges the user and the room for what the provider was asked, and tells the metrics. */
+  async function account(userId: number, sessionId: number, model: string, meter: Meter): Promise<void> {
+    const spent = meter.usage(model)
+    deps.events.emit({
+      type: 'ai_measured',
+      model,
+      usage: meter.asked ? spent : null,
+      firstTokenSeconds: meter.firstTokenSeconds(),
+      seconds: meter.seconds(),
+    })
+    if (!meter.asked) return
+    try {
+      await usage.charge(userId, sessionId, spent.prompt_tokens + spent.completion_tokens)
+    } catch (error) {
+      log.error({ err: error, sessionId }, 'the assistant’s usage could not be recorded')
+    }
+  }
+
+  /** Stores the reply (or what a stop left of it) with what it cost; an empty one is reported instead. */
+  async function finish(generation: Generation, reply: string, cost: AiUsage): Promise<void> {
     const { sessionId, replyTo } = generation
     if (reply.trim() === '') {
       // Either way the room learns that this reply is over.
@@ -171,7 +273,7 @@ export async function createAssistant({
       )
       return
     }
-    await storeAssistantReply(deps, sessionId, replyTo, reply)
+    await storeAssistantReply(deps, sessionId, replyTo, reply, cost)
   }
 
   function abort(generation: Generation, reason: NonNullable<Generation['reason']>): void {

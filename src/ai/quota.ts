@@ -45,3 +45,63 @@ export function createRedisCounter(
     },
   }
 }
+
+/** Counted holds per key (a user's replies running or waiting), at most `max` at once. */
+export interface Holds {
+  /** Takes a hold of `key`; false when `max` are already taken. */
+  take(key: string, max: number): Promise<boolean>
+  release(key: string): Promise<void>
+}
+
+export function createMemoryHolds(): Holds {
+  const held = new Map<string, number>()
+  return {
+    async take(key, max) {
+      const count = held.get(key) ?? 0
+      if (count >= max) return false
+      held.set(key, count + 1)
+      return true
+    },
+    async release(key) {
+      const left = (held.get(key) ?? 1) - 1
+      if (left > 0) held.set(key, left)
+      else held.delete(key)
+    },
+  }
+}
+
+/**
+ * Holds in Redis, so that a user's share counts across instances. Each take renews the key's expiry
+ * (`ttlMs`, longer than any reply may run): an instance that crashes holding some frees them then,
+ * rather than never. A Redis that does not answer lets the hold through and reports it.
+ */
+export function createRedisHolds(
+  redis: Redis,
+  prefix: string,
+  ttlMs: number,
+  onError: (error: unknown) => void,
+): Holds {
+  const keyOf = (key: string) => `${prefix}:held:${key}`
+  return {
+    async take(key, max) {
+      try {
+        const results = await redis.multi().incr(keyOf(key)).pexpire(keyOf(key), ttlMs).exec()
+        const count = Number(results?.[0]?.[1] ?? 0)
+        if (count <= max) return true
+        await redis.decr(keyOf(key))
+        return false
+      } catch (error) {
+        onError(error)
+        return true
+      }
+    },
+    async release(key) {
+      try {
+        const left = await redis.decr(keyOf(key))
+        if (left <= 0) await redis.del(keyOf(key))
+      } catch (error) {
+        onError(error)
+      }
+    },
+  }
+}

@@ -184,6 +184,18 @@ export const SearchQuery = Type.Object({
 
 const Reaction = Type.Object({ emoji: Type.String(), count: Type.Integer(), me: Type.Boolean() })
 
+export const AiUsage = Type.Object(
+  {
+    prompt_tokens: Type.Integer({ minimum: 0 }),
+    completion_tokens: Type.Integer({ minimum: 0 }),
+    model: Type.String(),
+  },
+  {
+    description:
+      'What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none)',
+  },
+)
+
 export const Message = Type.Object(
   {
     id: Type.Integer(),
@@ -195,6 +207,7 @@ export const Message = Type.Object(
     content: Type.String(),
     client_msg_id: Nullable(Type.String()),
     reply_to: Nullable(Type.Integer()),
+    ai_usage: Nullable(AiUsage),
     created_at: Timestamp,
     edited_at: Nullable(Type.String({ format: 'date-time' })),
     deleted_at: Nullable(Type.String({ format: 'date-time' })),
@@ -215,6 +228,7 @@ export const Message = Type.Object(
         content: 'Hello everyone!',
         client_msg_id: null,
         reply_to: null,
+        ai_usage: null,
         created_at: '2026-11-25T12:00:00.000Z',
         edited_at: null,
         deleted_at: null,

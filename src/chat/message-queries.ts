@@ -19,7 +19,14 @@ import {
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../db/connect.js'
 import { preparedRows, type StatementText, statementText } from '../db/prepared.js'
-import { chatMessages, chatParticipants, chatSessions, messageReactions, users } from '../db/schema.js'
+import {
+  type AiUsage,
+  chatMessages,
+  chatParticipants,
+  chatSessions,
+  messageReactions,
+  users,
+} from '../db/schema.js'
 import type { MessagesQueryInput, MessageView, ReactionView, SessionView } from './chat.schemas.js'
 import { rolesAllowed } from './permissions.js'
 
@@ -62,6 +69,7 @@ function messageFields<M extends MessageColumns>(
     content: m.content as M['content'],
     client_msg_id: m.clientMsgId as M['clientMsgId'],
     reply_to: m.replyTo as M['replyTo'],
+    ai_usage: m.aiUsage as M['aiUsage'],
     created_at: iso(m.createdAt),
     edited_at: iso<true>(m.editedAt),
     deleted_at: iso<true>(m.deletedAt),
@@ -118,10 +126,10 @@ function sendQuery(db: Executor, by: 'user' | 'assistant') {
        returning id, last_seq, ai_mode, title`,
   )
   const stored = db.$with('stored', getTableColumns(chatMessages)).as(
-    sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id, reply_to)
+    sql`insert into ${chatMessages} (session_id, seq, user_id, role, content, client_msg_id, reply_to, ai_usage)
         select slot.id, slot.last_seq, ${sql.placeholder('user')}::integer, ${role}::message_role,
                ${sql.placeholder('content')}::text, ${sql.placeholder('clientMsgId')}::varchar,
-               ${sql.placeholder('replyTo')}::bigint
+               ${sql.placeholder('replyTo')}::bigint, ${sql.placeholder('aiUsage')}::jsonb
           from slot
         returning *`,
   )
@@ -150,6 +158,8 @@ export interface NewMessage {
   content: string
   clientMsgId: string | null
   replyTo: number | null
+  /** The assistant's reply only: what it cost. */
+  aiUsage?: AiUsage | null
 }
 
 /** The message stored, with the room's mode and title; undefined when the room is gone or the sender may not send. */
@@ -161,6 +171,8 @@ export async function insertMessage(db: Executor, message: NewMessage) {
     content: message.content,
     clientMsgId: message.clientMsgId,
     replyTo: message.replyTo,
+    // pg would send an object as its JSON text anyway; stringified here so the ::jsonb cast reads it.
+    aiUsage: message.aiUsage ? JSON.stringify(message.aiUsage) : null,
   })
   return row
 }

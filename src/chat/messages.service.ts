@@ -2,6 +2,7 @@
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
 import { violatedUniqueConstraint } from '../db/errors.js'
+import type { AiUsage } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { loadJoinedSession } from './access.js'
@@ -60,6 +61,7 @@ export async function storeAssistantReply(
   sessionId: number,
   replyTo: number,
   content: string,
+  aiUsage: AiUsage,
 ): Promise<MessageView | null> {
   const stored = await insertMessage(deps.db, {
     sessionId,
@@ -67,6 +69,7 @@ export async function storeAssistantReply(
     content,
     clientMsgId: null,
     replyTo,
+    aiUsage,
   })
   if (!stored) return null
   const { message, ai_mode, title } = stored

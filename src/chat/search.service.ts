@@ -1,10 +1,11 @@
 // Full-text search over the messages of the rooms the caller is in (PostgreSQL tsvector + GIN, on PGlite too).
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Actor } from '../auth/actor.js'
+import type { Executor } from '../db/connect.js'
 import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { loadJoinedSession } from './access.js'
-import type { SearchQueryInput, SearchResultsView } from './chat.schemas.js'
+import type { MessageView, SearchQueryInput, SearchResultsView } from './chat.schemas.js'
 import { readMessageFields } from './message-queries.js'
 
 /**
@@ -42,4 +43,29 @@ export async function searchMessages(
     results,
     next_before_id: records.length > query.limit ? (results.at(-1)?.id ?? null) : null,
   }
+}
+
+/**
+ * The assistant's search (its `search_room_history` tool): one room only, newest first, deleted messages
+ * never found. The room is the one it is answering in; no caller's rooms are involved.
+ */
+export async function searchRoomHistory(
+  db: Executor,
+  sessionId: number,
+  q: string,
+  limit: number,
+): Promise<Pick<MessageView, 'seq' | 'username' | 'content' | 'created_at'>[]> {
+  const { seq, username, content, created_at } = readMessageFields(chatMessages, 0)
+  return db
+    .select({ seq, username, content, created_at })
+    .from(chatMessages)
+    .where(
+      and(
+        eq(chatMessages.sessionId, sessionId),
+        sql`${chatMessages.search} @@ websearch_to_tsquery('simple', ${q})`,
+        isNull(chatMessages.deletedAt),
+      ),
+    )
+    .orderBy(desc(chatMessages.seq))
+    .limit(limit)
 }

@@ -1,6 +1,7 @@
 // Rooms: create, list (mine and public), read, update, soft delete.
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
+import type { AssistantSettingsView } from '../ai/settings.schemas.js'
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
 import { chatMessages, chatParticipants, chatSessions, type SessionType, users } from '../db/schema.js'
@@ -260,6 +261,19 @@ export async function updateSession(
       .returning()
     if (!session) throw sessionNotFound()
   })
+  return announceSessionUpdate(deps, actor, sessionId)
+}
+
+/**
+ * Tells the room's sockets what the room is now (`session_updated`), with the assistant's settings when
+ * they are what changed, and returns the caller's view of it.
+ */
+export async function announceSessionUpdate(
+  deps: Pick<ChatDeps, 'db' | 'events' | 'presence'>,
+  actor: Actor,
+  sessionId: number,
+  extra: { assistant?: AssistantSettingsView } = {},
+): Promise<SessionView> {
   const view = await loadSessionView(deps.db, actor, sessionId)
   // Shared with every socket of the room: nothing that is the caller's own.
   const { my_role: _role, last_read_seq: _read, unread_count: _unread, last_message, ...rest } = view
@@ -270,7 +284,7 @@ export async function updateSession(
       reactions: last_message.reactions.map((r) => ({ ...r, me: false })),
     },
   }
-  deps.events.emit({ type: 'session_updated', sessionId, session: shared })
+  deps.events.emit({ type: 'session_updated', sessionId, session: shared, ...extra })
   return view
 }
 

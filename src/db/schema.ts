@@ -4,8 +4,10 @@ import {
   bigint,
   boolean,
   customType,
+  date,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -137,6 +139,8 @@ export const chatMessages = pgTable(
     content: text('content').notNull(),
     clientMsgId: varchar('client_msg_id', { length: 100 }),
     replyTo: bigint('reply_to', { mode: 'number' }),
+    /** The assistant's messages only: what the reply cost (DESIGN section 10); null for everyone else's. */
+    aiUsage: jsonb('ai_usage').$type<AiUsage>(),
     createdAt: createdAt(),
     editedAt: timestamp('edited_at', { withTimezone: true }),
     /** A deleted message stays as a tombstone (same id and seq, empty content): seq keeps no gaps. */
@@ -198,6 +202,47 @@ export const wsTickets = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('ws_tickets_expires_at_idx').on(t.expiresAt)],
+)
+
+/** Tokens of one assistant reply, as the provider reported them (or estimated: characters / 4). */
+export interface AiUsage {
+  prompt_tokens: number
+  completion_tokens: number
+  model: string
+}
+
+/**
+ * A room's assistant settings, set by its owner or an admin. No row: the defaults (no instructions, the
+ * first of AI_MODELS, AI_CONTEXT_MESSAGES, no tools). `model` and `context_messages` are null while the
+ * room has not chosen, so a change of the server's defaults reaches it.
+ */
+export const roomAssistants = pgTable('room_assistants', {
+  sessionId: integer('session_id')
+    .primaryKey()
+    .references(() => chatSessions.id),
+  instructions: text('instructions').notNull().default(''),
+  model: varchar('model', { length: 200 }),
+  contextMessages: integer('context_messages'),
+  toolsEnabled: boolean('tools_enabled').notNull().default(false),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
+export const aiUsageScope = pgEnum('ai_usage_scope', ['user', 'room'])
+
+/**
+ * The assistant's tokens per day (UTC), per user and per room: one row per scope and day, added to after
+ * each reply or catch-up, read before each provider call (the daily budgets).
+ */
+export const aiUsageDays = pgTable(
+  'ai_usage_days',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    scope: aiUsageScope('scope').notNull(),
+    scopeId: integer('scope_id').notNull(),
+    tokens: bigint('tokens', { mode: 'number' }).notNull().default(0),
+    replies: integer('replies').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.scopeId, t.day] })],
 )
 
 export type UserRow = typeof users.$inferSelect

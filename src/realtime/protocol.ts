@@ -2,6 +2,7 @@
 // The gateway validates client frames with these, the builders are typed by them, and /asyncapi.json
 // publishes them; docs/websocket.md describes the same frames in prose.
 import Type, { type Static, type TSchema } from 'typebox'
+import { AssistantSettings } from '../ai/settings.schemas.js'
 import { Message, Participant, RoleField, Session } from '../chat/chat.schemas.js'
 import { Nullable, StringEnum } from '../http/schemas.js'
 
@@ -135,6 +136,7 @@ export const serverFrames = {
       type: Type.Literal('session_updated'),
       session_id: Type.Integer(),
       session: Type.Omit(Session, ['my_role', 'last_read_seq', 'unread_count']),
+      assistant: Type.Optional(AssistantSettings),
       timestamp: Timestamp,
     },
     { description: "The room's settings changed (the session without the reader's own fields)" },
@@ -159,6 +161,24 @@ export const serverFrames = {
   ai_error: Type.Object(
     { type: Type.Literal('ai_error'), ...AssistantReply, detail: Type.String() },
     { description: 'The reply failed; nothing was stored' },
+  ),
+  ai_tool: Type.Object(
+    {
+      type: Type.Literal('ai_tool'),
+      ...AssistantReply,
+      name: Type.String({ description: 'The tool: search_room_history' }),
+      arguments: Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'What the assistant asked the tool (its JSON arguments; {} when they were not valid JSON)',
+      }),
+      status: StringEnum(['running', 'done']),
+      result_count: Nullable(
+        Type.Integer({ description: 'How many results the tool gave; null while running' }),
+      ),
+    },
+    {
+      description: 'The assistant, while writing the reply to reply_to, uses a tool: once running, once done',
+    },
   ),
   message_updated: messageFrame('message_updated', 'An edited message, as it is now'),
   message_deleted: Type.Object(

@@ -60,6 +60,7 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
         type: 'session_updated',
         session_id: event.sessionId,
         session: event.session,
+        ...(event.assistant && { assistant: event.assistant }),
         timestamp,
       } satisfies ServerFrameOf<'session_updated'>)
       return
@@ -126,6 +127,20 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
         reply_to: event.replyTo,
         detail: event.detail,
       } satisfies ServerFrameOf<'ai_error'>)
+      return
+    case 'ai_tool':
+      hub.publishToRoom(event.sessionId, {}, {
+        type: 'ai_tool',
+        session_id: event.sessionId,
+        reply_to: event.replyTo,
+        name: event.name,
+        arguments: event.arguments,
+        status: event.resultCount === null ? 'running' : 'done',
+        result_count: event.resultCount,
+      } satisfies ServerFrameOf<'ai_tool'>)
+      return
+    case 'ai_measured':
+      // For the metrics only.
       return
     case 'account_signed_out':
       hub.publishToUser(event.userId, { close: event.reason })

@@ -17,6 +17,7 @@ export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const
 
 /** The fields of a Message (DESIGN sections 4 and 7), sorted. */
 export const MESSAGE_FIELDS = [
+  'ai_usage',
   'client_msg_id',
   'content',
   'created_at',

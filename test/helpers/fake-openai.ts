@@ -18,6 +18,13 @@ export type FakeMode =
    * goes away.
    */
   | { kind: 'flood'; chars?: number; chunkSize?: number }
+  /**
+   * Asks for tool calls (streamed in pieces, as OpenAI does: the id and name, then the arguments in
+   * parts), finishing with `tool_calls`. The next request, with the results, is answered by `mode`.
+   */
+  | { kind: 'tools'; calls: { name: string; arguments: string }[]; say?: string }
+  /** Refuses a request that offers tools (400, as servers without tool support do); answers others by `reply`. */
+  | { kind: 'no-tools'; reply: string }
 
 /** The text a flood streams: the alphabet over and over, so that any prefix of it is known. */
 export function floodText(length: number): string {
@@ -26,10 +33,23 @@ export function floodText(length: number): string {
 
 export interface FakeRequest {
   model: string
-  messages: { role: string; content: string }[]
+  messages: {
+    role: string
+    content: string
+    tool_call_id?: string
+    tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[]
+  }[]
   max_tokens?: number
   stream?: boolean
+  stream_options?: { include_usage?: boolean }
+  tools?: { type: string; function: { name: string; description: string; parameters: object } }[]
   authorization: string | undefined
+}
+
+/** The usage the fake reports for a request: fixed numbers a test can recognise. */
+export function fakeUsage(request: FakeRequest, completionChars: number) {
+  const prompt = request.messages.reduce((sum, m) => sum + (m.content ?? '').length, 0)
+  return { prompt_tokens: 1000 + prompt, completion_tokens: 100 + completionChars }
 }
 
 export interface FakeOpenAI {
@@ -41,6 +61,8 @@ export interface FakeOpenAI {
   mode: FakeMode | ((request: FakeRequest) => FakeMode)
   /** Requests being answered right now. */
   inFlight: number
+  /** Whether a usage chunk ends each stream that asked for one (stream_options.include_usage); on by default. */
+  reportUsage: boolean
   close(): Promise<void>
 }
 
@@ -63,6 +85,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     requests: [],
     mode: (request) => ({ kind: 'answer', reply: `You said: ${request.messages.at(-1)?.content ?? ''}` }),
     inFlight: 0,
+    reportUsage: true,
     close: async () => {},
   }
 
@@ -89,6 +112,13 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return
     }
     if (mode.kind === 'hang') return
+    if (mode.kind === 'no-tools' && request.tools) {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({ error: { message: 'tools are not supported', type: 'invalid_request_error' } }),
+      )
+      return
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
     const send = (delta: object, finish: string | null) =>
       res.write(
@@ -109,15 +139,50 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       await flood(res, mode, send)
       return
     }
-    const size = mode.chunkSize ?? 4
+    const end = (completionChars: number) => {
+      if (fake.reportUsage && request.stream_options?.include_usage)
+        res.write(
+          `data: ${JSON.stringify({
+            id: 'chatcmpl-fake',
+            object: 'chat.completion.chunk',
+            created: Math.floor(Date.now() / 1000),
+            model: request.model,
+            choices: [],
+            usage: { ...fakeUsage(request, completionChars), total_tokens: 0 },
+          })}\n\n`,
+        )
+      res.end('data: [DONE]\n\n')
+    }
+    if (mode.kind === 'tools') {
+      send({ role: 'assistant', content: mode.say ?? null }, null)
+      for (const [index, call] of mode.calls.entries()) {
+        const half = Math.floor(call.arguments.length / 2)
+        send(
+          {
+            tool_calls: [
+              { index, id: `call_${index}`, type: 'function', function: { name: call.name, arguments: '' } },
+            ],
+          },
+          null,
+        )
+        send({ tool_calls: [{ index, function: { arguments: call.arguments.slice(0, half) } }] }, null)
+        send({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] }, null)
+      }
+      send({}, 'tool_calls')
+      end((mode.say ?? '').length)
+      return
+    }
+    const reply = mode.reply
+    const size = mode.kind === 'answer' ? (mode.chunkSize ?? 4) : 4
     send({ role: 'assistant', content: '' }, null)
-    for (let i = 0; i < mode.reply.length; i += size) {
+    for (let i = 0; i < reply.length; i += size) {
       if (res.destroyed) return
-      send({ content: mode.reply.slice(i, i + size) }, null)
-      if (mode.delayMs) await new Promise((resolve) => setTimeout(resolve, mode.delayMs))
+      send({ content: reply.slice(i, i + size) }, null)
+      if (mode.kind === 'answer' && mode.delayMs)
+        await new Promise((resolve) => setTimeout(resolve, mode.delayMs))
     }
     send({}, 'stop')
-    res.end('data: [DONE]\n\n')
+    end(reply.length)
   })
   async function flood(
     res: ServerResponse,
