@@ -54,6 +54,11 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
           name: 'messages',
           description: 'Messages: send, history, edit, delete, reactions, read state, search',
         },
+        {
+          name: 'assistant',
+          description:
+            'The room’s assistant: settings, replies in progress, usage and budgets, catch-up summaries',
+        },
         { name: 'health', description: 'Probes' },
       ],
     },
