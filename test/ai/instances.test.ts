@@ -126,4 +126,38 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
     expect(stored.map((m) => m.content)).toEqual([partial])
     expect(requestsFor(fake, room.title)).toHaveLength(1)
   })
+
+  test('one user holds at most 2 replies across instances: a third, on either, is refused; budgets and usage are shared', async () => {
+    fake.mode = { kind: 'answer', reply: LONG_REPLY, delayMs: 40 }
+    const room = await titledRoom(a)
+    const other = await titledRoom(a)
+    const onA = await follow(a, room.owner, room.id)
+    const onOther = await follow(b, other.owner, other.id)
+
+    // One running on A, one on B (sent through B, so B generates it).
+    const first = await send(a, room.id, room.member, '@assistant one')
+    await onA.next((f) => f.type === 'ai_start' && f.reply_to === first.id, WAIT_MS)
+    const second = await send(b, room.id, room.member, '@assistant two')
+    await onA.next((f) => f.type === 'ai_start' && f.reply_to === second.id, WAIT_MS)
+    const third = await send(b, room.id, room.member, '@assistant three')
+    const refused = await onA.next((f) => f.type === 'ai_error' && f.reply_to === third.id, WAIT_MS)
+    expect(refused.detail).toMatch(/already have 2 assistant replies running or waiting/)
+    // Another user is not held back by it.
+    const elsewhere = await send(b, other.id, other.owner, '@assistant mine')
+    await onOther.next((f) => f.type === 'ai_start' && f.reply_to === elsewhere.id, WAIT_MS)
+
+    const replies = await Promise.all([replyTo(onA, first.id), replyTo(onA, second.id)])
+    // Once they are done, the user may ask again.
+    fake.mode = { kind: 'answer', reply: REPLY }
+    const fourth = await send(b, room.id, room.member, '@assistant four')
+    await replyTo(onA, fourth.id)
+
+    // Both instances charged the same counters.
+    const usage = await (await a.get(`${API}/users/me/ai-usage`, room.member.token)).json()
+    expect(usage.replies).toBe(3)
+    const stored = (await assistantMessages(room.id, room.owner)).map((m) => m.ai_usage)
+    expect(stored).toHaveLength(3)
+    expect(usage.tokens_used).toBe(stored.reduce((sum, u) => sum + u.prompt_tokens + u.completion_tokens, 0))
+    expect(replies.map((r) => r.content)).toEqual([LONG_REPLY, LONG_REPLY])
+  })
 })
