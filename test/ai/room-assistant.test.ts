@@ -458,3 +458,26 @@ describe('search_room_history', () => {
     expect(socket.frames.some((f) => f.type === 'ai_error')).toBe(false)
   })
 })
+
+describe('failures around tools end in ai_error and lose no message', () => {
+  test('the provider fails after a tool round: ai_error, the question kept, nothing stored, the search charged', async () => {
+    const room = await titledRoom(api, 'public')
+    const socket = await sockets.online(room.owner, room.id)
+    await api.put(assistantPath(room.id), { tools_enabled: true }, room.owner.token)
+    fake.mode = (request) =>
+      request.messages.some((m) => m.role === 'tool')
+        ? { kind: 'fail', status: 500 }
+        : { kind: 'tools', calls: [{ name: 'search_room_history', arguments: '{"query":"x"}' }] }
+    const question = await send(api, room.id, room.member, '@assistant then fail')
+    const error = await socket.next((f) => f.type === 'ai_error' && f.reply_to === question.id, WAIT_MS)
+    expect(error.detail).toBe('The assistant could not answer; try again')
+    const stored = (await (
+      await api.get(`${API}/chat/sessions/${room.id}/messages`, room.member.token)
+    ).json()) as Frame[]
+    expect(stored.map((m) => [m.id, m.role])).toEqual([[question.id, 'user']])
+    // The first request did run (it asked for the tool): the user pays for it.
+    const usage = await (await api.get(`${API}/users/me/ai-usage`, room.member.token)).json()
+    expect(usage.replies).toBe(1)
+    expect(usage.tokens_used).toBeGreaterThan(1000)
+  })
+})
