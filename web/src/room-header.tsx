@@ -1,4 +1,5 @@
-// The room's header: back (on a phone), title, what kind of room it is, search, "Members".
+// The room's header: back (on a phone), title, what kind of room it is, search, the assistant's settings,
+// the room's settings (owners and admins), "Members".
 import type { Room } from '@insurge/client'
 import type { RoomDetails } from './room-state.js'
 import { SearchBox, type SearchState } from './search.js'
@@ -27,6 +28,7 @@ interface HeaderProps {
   search: SearchState
   onMembers: () => void
   onSettings: () => void
+  onAssistant: () => void
 }
 
 export function RoomHeader(props: HeaderProps) {
@@ -44,6 +46,17 @@ export function RoomHeader(props: HeaderProps) {
         )}
       </div>
       <SearchBox sessionId={props.id} state={props.search} />
+      {details?.my_role && (
+        <button
+          type="button"
+          class="icon assistant-button"
+          title="Assistant settings"
+          onClick={props.onAssistant}
+        >
+          <span aria-hidden="true">✦</span>
+          <span class="visually-hidden">Assistant settings</span>
+        </button>
+      )}
       {(details?.my_role === 'owner' || details?.my_role === 'admin') && (
         <button type="button" class="settings-button" onClick={props.onSettings}>
           Settings

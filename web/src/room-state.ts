@@ -11,6 +11,7 @@ import {
 import { type Signal, useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
 import { showError } from './alerts.js'
+import type { AssistantSettings } from './assistant-settings.js'
 import { refreshRooms } from './rooms.js'
 import { navigate } from './route.js'
 import { client } from './session.js'
@@ -33,6 +34,8 @@ export interface RoomState {
   failures: Signal<AssistantFailure[]>
   typing: Signal<string[]>
   hasOlder: Signal<boolean>
+  /** The assistant's settings once read (by the settings view), kept current from `session_updated`. */
+  assistant: Signal<AssistantSettings | null>
   /** Reads the room and its participants again (after a membership change). */
   reload: () => Promise<void>
 }
@@ -48,6 +51,7 @@ export function useRoomState(id: number): RoomState {
   const failures = useSignal<AssistantFailure[]>([])
   const typing = useSignal<string[]>([])
   const hasOlder = useSignal(true)
+  const assistant = useSignal<AssistantSettings | null>(null)
   const sdk = client.value
 
   const reload = async () => {
@@ -118,9 +122,15 @@ export function useRoomState(id: number): RoomState {
           frame.user_id === sdk.userId
         )
           return
-        if (frame.type === 'session_updated' && details.value) {
-          details.value = { ...details.value, ...frame.session }
-          return
+        if (frame.type === 'session_updated') {
+          // A change of the assistant's settings comes with them (the SDK's frame type does not name them).
+          const settings = (frame as { assistant?: AssistantSettings }).assistant
+          if (settings) assistant.value = settings
+          else if (assistant.value) assistant.value = { ...assistant.value, mode: frame.session.ai_mode }
+          if (details.value) {
+            details.value = { ...details.value, ...frame.session }
+            return
+          }
         }
         void reload()
       }),
@@ -147,7 +157,7 @@ export function useRoomState(id: number): RoomState {
     }
   }, [sdk, id])
 
-  return { room, details, participants, messages, replies, failures, typing, hasOlder, reload }
+  return { room, details, participants, messages, replies, failures, typing, hasOlder, assistant, reload }
 }
 
 export const canSend = (role: Role | null | undefined): boolean =>

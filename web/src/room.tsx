@@ -3,6 +3,7 @@ import type { Message, Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
 import { useEffect, useRef } from 'preact/hooks'
 import { attempt, showError } from './alerts.js'
+import { AssistantSettingsDialog } from './assistant-settings.js'
 import { Composer } from './composer.js'
 import { MessageLog, type PendingSend } from './log.js'
 import { MembersDialog } from './members.js'
@@ -21,6 +22,7 @@ export function RoomView(props: { id: number }) {
   const sentCount = useSignal(0)
   const showMembers = useSignal(false)
   const showSettings = useSignal(false)
+  const showAssistant = useSignal(false)
   const typing = useRef(false)
   const myId = client.value?.userId ?? null
   const details = state.details.value
@@ -73,6 +75,9 @@ export function RoomView(props: { id: number }) {
         onSettings={() => {
           showSettings.value = true
         }}
+        onAssistant={() => {
+          showAssistant.value = true
+        }}
       />
       <SearchResults room={state.room.value} state={search} />
       <MessageLog
@@ -102,6 +107,15 @@ export function RoomView(props: { id: number }) {
           onSaved={state.reload}
           onClose={() => {
             showSettings.value = false
+          }}
+        />
+      )}
+      {showAssistant.value && details && (
+        <AssistantSettingsDialog
+          details={details}
+          settings={state.assistant}
+          onClose={() => {
+            showAssistant.value = false
           }}
         />
       )}
