@@ -35,6 +35,12 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
       <div class="msg-main">
         <div class={props.grouped ? 'msg-meta visually-hidden' : 'msg-meta'}>
           <span class="author">{message.username}</span> <MessageTime iso={message.created_at} />
+          {message.ai_usage && (
+            <>
+              {' '}
+              <Cost usage={message.ai_usage} />
+            </>
+          )}
         </div>
         {editing.value ? (
           <EditForm
@@ -133,6 +139,21 @@ export function MessageTime(props: { iso: string }) {
     <time class="time" dateTime={props.iso} title={fullFormat.format(date)}>
       {timeFormat.format(date)}
     </time>
+  )
+}
+
+const tokens = new Intl.NumberFormat()
+
+/** What an assistant's reply cost, discreetly: the tokens in all, the model and the split on hover. */
+function Cost(props: { usage: NonNullable<Message['ai_usage']> }) {
+  const { prompt_tokens: prompt, completion_tokens: completion, model } = props.usage
+  return (
+    <span
+      class="cost"
+      title={`${model}: ${tokens.format(prompt)} tokens read, ${tokens.format(completion)} written`}
+    >
+      {tokens.format(prompt + completion)} tokens
+    </span>
   )
 }
 
