@@ -2,7 +2,8 @@
 // on a real port and a fake OpenAI-compatible server on loopback. Two people, each in a browser
 // context of their own: they sign up, one creates a room and invites the other, messages go both ways
 // live, the assistant's reply streams into both and Stop works, one goes offline while the other
-// sends and sees everything once when back, edits, deletions and reactions reach the other side.
+// sends and sees everything once when back, edits, deletions and reactions reach the other side, the
+// owner gives the room's assistant instructions that a member sees but cannot change.
 // Every element is found by its accessible name (DESIGN.md section 11), never by a CSS class.
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -58,7 +59,8 @@ describe.skipIf(missing)('the web app in a browser', () => {
   beforeAll(async () => {
     // test/global-setup.ts has built the app.
     fake = await startFakeOpenAI()
-    api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+    // Two models, so that a room's choice of model can be seen reaching the provider.
+    api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl, AI_MODELS: 'gpt-4o-mini,gpt-4o' } })
     bobsNetwork = await startTcpProxy(api.url)
     browser = await launchChromium()
     adaContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
@@ -236,6 +238,59 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await rooms.getByRole('link', { name: `${title} 2 unread` }).click()
     await messageLog(bob).getByText('Unread two').waitFor(WAIT)
     await rooms.getByRole('link', { name: title, exact: true }).waitFor(WAIT)
+  })
+
+  test('Ada gives the room’s assistant instructions and its history; Bob sees them live but cannot change them; the next reply follows them', async () => {
+    await ada.getByRole('button', { name: 'Assistant settings' }).click()
+    const settings = ada.getByRole('dialog', { name: 'Assistant settings' })
+    const instructions = settings.getByRole('textbox', { name: 'Instructions' })
+    await instructions.waitFor(WAIT)
+    await settings.getByText(/^Used today: [\d,]+ (of [\d,]+ tokens|tokens, no daily limit)$/).waitFor(WAIT)
+    expect(await seriousViolations(ada)).toEqual([]) // the Assistant settings dialog
+
+    // Bob, a member, reads the same settings and cannot change them.
+    await bob.getByRole('button', { name: 'Assistant settings' }).click()
+    const bobsView = bob.getByRole('dialog', { name: 'Assistant settings' })
+    const bobsInstructions = bobsView.getByRole('textbox', { name: 'Instructions' })
+    await bobsInstructions.waitFor(WAIT)
+    expect(await bobsInstructions.isDisabled()).toBe(true)
+    expect(await bobsView.getByRole('checkbox', { name: 'Search the room’s history' }).isDisabled()).toBe(
+      true,
+    )
+    expect(await bobsView.getByRole('button', { name: 'Save' }).count()).toBe(0)
+
+    await instructions.fill('Answer like a ship’s captain.')
+    await settings.getByText('29 of 4,000 characters').waitFor(WAIT)
+    await settings.getByRole('checkbox', { name: 'Search the room’s history' }).check()
+    await settings.getByRole('combobox', { name: 'Model' }).selectOption('gpt-4o')
+    await settings.getByRole('spinbutton', { name: 'Context messages' }).fill('30')
+    await settings.getByRole('button', { name: 'Save' }).click()
+    await settings.waitFor({ state: 'detached', ...WAIT })
+
+    // Bob's open view follows the change (session_updated carries the new settings).
+    await expect.poll(() => bobsInstructions.inputValue(), WAIT).toBe('Answer like a ship’s captain.')
+    expect(await bobsView.getByRole('checkbox', { name: 'Search the room’s history' }).isChecked()).toBe(true)
+    expect(await bobsView.getByRole('combobox', { name: 'Model' }).inputValue()).toBe('gpt-4o')
+    await bob.keyboard.press('Escape')
+
+    // The next reply is asked of the chosen model, with the room's instructions and the search tool.
+    fake.mode = { kind: 'answer', reply: 'Aye, the launch sails on Monday.' }
+    const asked = fake.requests.length
+    await sendWithEnter(ada, '@assistant when do we launch?')
+    const reply = messageItem(bob, 'Aye, the launch sails on Monday.')
+    await reply.waitFor(WAIT)
+    const request = fake.requests
+      .slice(asked)
+      .find((r) => r.messages.at(-1)?.content.includes('when do we launch'))
+    expect(request?.model).toBe('gpt-4o')
+    expect(request?.messages.map((m) => m.content)).toContain(
+      '<room_instructions>\nAnswer like a ship’s captain.\n</room_instructions>',
+    )
+    expect(request?.tools?.map((t) => t.function.name)).toContain('search_room_history')
+    // Its cost shows beside it, the model on hover.
+    const cost = reply.getByText(/^[\d,]+ tokens$/)
+    await cost.waitFor(WAIT)
+    expect(await cost.getAttribute('title')).toMatch(/^gpt-4o: /)
   })
 })
 
