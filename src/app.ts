@@ -11,6 +11,7 @@ import { createAssistant } from './ai/assistant.js'
 import { createProvider } from './ai/provider.js'
 import { assistantRoutes } from './ai/assistant.routes.js'
 import { createMemoryCounter, createMemoryHolds, createRedisCounter, createRedisHolds } from './ai/quota.js'
+import { createReplyStore, replyTtlMs } from './ai/reply-store.js'
 import { createUsageBook } from './ai/usage.js'
 import { authRoutes } from './auth/auth.routes.js'
 import { authGuard } from './auth/guard.js'
@@ -103,6 +104,15 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   const events = createDomainEvents((err, event) =>
     app.log.error({ err, event: event.type }, 'event listener failed'),
   )
+  // Subscribed first, before the realtime layer's publisher: a piece of a reply is stored before its
+  // frame can reach a socket (ai/reply-store.ts).
+  const replies = createReplyStore({
+    events,
+    redis,
+    prefix: config.REDIS_KEY_PREFIX,
+    ttlMs: replyTtlMs(config.AI_TIMEOUT_MS),
+    onError: (err, what) => app.log.warn({ err }, `reply store: ${what} failed`),
+  })
   const assistant = await createAssistant({
     deps: { db: database.db, config, events },
     provider: createProvider(config),
@@ -130,6 +140,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     tokens: createTokens(config),
     events,
     presence: realtime.presence,
+    replies,
     limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)

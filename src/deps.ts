@@ -1,5 +1,6 @@
 // What services need, built once by buildApp and passed down; services never import Fastify.
 import type { Redis } from 'ioredis'
+import type { ReplyStore } from './ai/reply-store.js'
 import type { Passwords } from './auth/passwords.js'
 import type { Tokens } from './auth/tokens.js'
 import type { Presence } from './chat/presence.js'
@@ -20,6 +21,8 @@ export interface Deps {
   /** Changes, emitted after commit; the realtime layer subscribes. */
   events: DomainEvents
   presence: Presence
+  /** The assistant's replies being written, with their text so far (Redis when configured). */
+  replies: ReplyStore
   /** Per-user and per-account limits; every service that writes counts its action here. */
   limits: Limits
 }

@@ -109,6 +109,12 @@ export const frames = {
       seq: message.seq,
     }
   },
+  aiStart(sessionId: number, replyTo: number): ServerFrameOf<'ai_start'> {
+    return { type: 'ai_start', session_id: sessionId, reply_to: replyTo }
+  },
+  aiDelta(sessionId: number, replyTo: number, delta: string, offset: number): ServerFrameOf<'ai_delta'> {
+    return { type: 'ai_delta', session_id: sessionId, reply_to: replyTo, delta, offset }
+  },
   presence(
     sessionId: number,
     user: { id: number; username: string },

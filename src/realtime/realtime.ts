@@ -82,7 +82,9 @@ export async function registerRealtime(
     log: app.log,
     maxBufferedBytes: limits.maxBufferedBytes,
     gapWaitMs: limits.gapWaitMs,
+    repliesInProgress: (sessionId) => app.deps.replies.inRoom(sessionId),
   })
+  // After the reply store (app.ts): a piece of a reply is stored before its frame is published.
   app.deps.events.subscribe((event) => publishEvent(hub, event))
   // A user whose instance crashed is not left online: the room hears it as if they had left.
   parts.presence.onLapsed((sessionId, userId) => {

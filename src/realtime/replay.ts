@@ -1,7 +1,9 @@
 // One socket catching up on a room it follows with after_seq: the stored messages it missed go first,
-// at the pace its reader reads, while the room's live frames wait behind them (bounded); then what
-// waited, skipping what the replay already sent; then the socket is live. It sees every message once
-// and in order.
+// at the pace its reader reads, while the room's live frames wait behind them (bounded); then the
+// assistant's replies being written, each as its text so far; then what waited, skipping what the
+// replay already sent; then the socket is live. It sees every message once and in order, and every
+// reply in progress whole.
+import type { ReplyInProgress } from '../ai/reply-store.js'
 import type { MessageView } from '../chat/chat.schemas.js'
 import { type Connection, type Queued, type Subscription, subscriptionOf } from './connections.js'
 import { frames } from './frames.js'
@@ -18,13 +20,16 @@ export interface ReplayOptions {
   writePaced(connection: Connection, data: Buffer): Promise<boolean>
   log: { warn(obj: object, msg: string): void }
   maxBufferedBytes: number
+  /** The room's assistant replies being written now, oldest first; never rejects (ai/reply-store.ts). */
+  repliesInProgress(sessionId: number): Promise<readonly ReplyInProgress[]>
 }
 
 export interface Replays {
   /** Keeps a live frame for a socket whose replay is still running (or drops the socket: see below). */
   hold(connection: Connection, subscription: Subscription, queued: Queued): void
   /**
-   * Sends the stored messages after `afterSeq`, then what waited, then makes the subscription live.
+   * Sends the stored messages after `afterSeq`, then `ai_start` and the text so far (one `ai_delta` at
+   * offset 0) of each reply being written, then what waited, then makes the subscription live.
    * Stored messages are read up to `newest`, the room's newest seq this instance has delivered: those
    * after it reach the socket live (they wait behind the replay), so reading them too is wasted; a
    * socket that connects without after_seq reads nothing at all.
@@ -72,6 +77,12 @@ export function createReplays(options: ReplayOptions): Replays {
     },
 
     async replay(connection, sessionId, afterSeq, newest) {
+      // Read now that the socket follows the room's channel (the hub subscribed it first), while the
+      // stored messages go: the store has each piece of a reply before its frame is published, so every
+      // piece is in what this reads or among the live frames waiting behind the replay.
+      const replies = options.repliesInProgress(sessionId)
+      /** Replies this replay sent as stored messages: their entry may not be gone yet. */
+      let stored: Set<number> | undefined
       let cursor = afterSeq
       while (cursor < newest) {
         if (!subscriptionOf(connection, sessionId)) return
@@ -80,8 +91,20 @@ export function createReplays(options: ReplayOptions): Replays {
           if (!(await writePaced(connection, Buffer.from(JSON.stringify(frames.chatMessage(message))))))
             return
           cursor = message.seq
+          if (message.role === 'assistant' && message.reply_to !== null) {
+            stored ??= new Set()
+            stored.add(message.reply_to)
+          }
         }
         if (page.length < READ_PAGE) break
+      }
+      for (const reply of await replies) {
+        if (stored?.has(reply.replyTo) || !subscriptionOf(connection, sessionId)) continue
+        const start = frames.aiStart(sessionId, reply.replyTo)
+        if (!(await writePaced(connection, Buffer.from(JSON.stringify(start))))) return
+        if (reply.text === '') continue
+        const soFar = frames.aiDelta(sessionId, reply.replyTo, reply.text, 0)
+        if (!(await writePaced(connection, Buffer.from(JSON.stringify(soFar))))) return
       }
       const subscription = subscriptionOf(connection, sessionId)
       if (!subscription) return

@@ -5,6 +5,7 @@
 // Subscriptions, gap fill, bus channels and presence stay together here: they share each room's state
 // and its order of events, which is what the no-gap, no-duplicate guarantee rests on. The replay of one
 // socket (replay.ts) needs nothing of the room but its newest seq.
+import type { ReplyInProgress } from '../ai/reply-store.js'
 import type { MessageView } from '../chat/chat.schemas.js'
 import type { ParticipantRole } from '../db/schema.js'
 import { type Bus, roomChannel, userChannel } from './bus.js'
@@ -45,6 +46,8 @@ export interface HubOptions {
   maxBufferedBytes: number
   /** How long a frame that arrived ahead of a gap waits for the missing ones before they are read from the database. */
   gapWaitMs: number
+  /** The room's assistant replies being written now (sent after a replay); never rejects. */
+  repliesInProgress(sessionId: number): Promise<readonly ReplyInProgress[]>
 }
 
 export interface Hub {
@@ -68,7 +71,7 @@ export interface Hub {
     role: ParticipantRole,
     readLastSeq: () => Promise<number>,
   ): Promise<number>
-  /** Sends the stored messages after `afterSeq`, then what waited, then goes live. */
+  /** Sends the stored messages after `afterSeq`, then the replies being written, then what waited, then goes live. */
   replay(connection: Connection, sessionId: number, afterSeq: number): Promise<void>
   unsubscribe(connection: Connection, sessionId: number): Promise<void>
   /** A frame for one socket only (acks, errors, greetings). */

@@ -46,6 +46,7 @@ function replaysFor(sent: string[]) {
     },
     log: { warn: () => {} },
     maxBufferedBytes: MAX_BYTES,
+    repliesInProgress: async () => [],
   })
 }
 
