@@ -11,6 +11,7 @@ import { createAssistant } from './ai/assistant.js'
 import { createProvider } from './ai/provider.js'
 import { assistantRoutes } from './ai/assistant.routes.js'
 import { createMemoryCounter, createMemoryHolds, createRedisCounter, createRedisHolds } from './ai/quota.js'
+import { repliesRoutes } from './ai/replies.routes.js'
 import { createReplyStore, replyTtlMs } from './ai/reply-store.js'
 import { createUsageBook } from './ai/usage.js'
 import { authRoutes } from './auth/auth.routes.js'
@@ -175,6 +176,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
       await api.register(usersRoutes)
       await api.register(chatRoutes)
       await api.register(messagesRoutes)
+      await api.register(repliesRoutes)
       await api.register(assistantRoutes)
     },
     { prefix: API_PREFIX },

@@ -419,6 +419,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chat/sessions/{id}/assistant/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assistant’s replies being written now, with their text so far (oldest first) */
+        get: operations["listAssistantReplies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/sessions/{id}/assistant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The room’s assistant settings (participants) */
+        get: operations["getAssistantSettings"];
+        /** Change the room’s assistant: mode, instructions, model, context, tools (owner, admin) */
+        put: operations["updateAssistantSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/sessions/{id}/assistant/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The room’s assistant use today (UTC) against its daily budget (owner, admin) */
+        get: operations["getRoomAiUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/ai-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s assistant use today (UTC) against their daily budget */
+        get: operations["getMyAiUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1611,6 +1680,12 @@ export interface operations {
                             content: string;
                             client_msg_id: string | null;
                             reply_to: number | null;
+                            /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                            ai_usage: {
+                                prompt_tokens: number;
+                                completion_tokens: number;
+                                model: string;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -1783,6 +1858,12 @@ export interface operations {
                             content: string;
                             client_msg_id: string | null;
                             reply_to: number | null;
+                            /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                            ai_usage: {
+                                prompt_tokens: number;
+                                completion_tokens: number;
+                                model: string;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -1938,6 +2019,12 @@ export interface operations {
                                 content: string;
                                 client_msg_id: string | null;
                                 reply_to: number | null;
+                                /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                                ai_usage: {
+                                    prompt_tokens: number;
+                                    completion_tokens: number;
+                                    model: string;
+                                } | null;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -2066,6 +2153,12 @@ export interface operations {
                             content: string;
                             client_msg_id: string | null;
                             reply_to: number | null;
+                            /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                            ai_usage: {
+                                prompt_tokens: number;
+                                completion_tokens: number;
+                                model: string;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -2274,6 +2367,12 @@ export interface operations {
                             content: string;
                             client_msg_id: string | null;
                             reply_to: number | null;
+                            /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                            ai_usage: {
+                                prompt_tokens: number;
+                                completion_tokens: number;
+                                model: string;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -3614,6 +3713,12 @@ export interface operations {
                         content: string;
                         client_msg_id: string | null;
                         reply_to: number | null;
+                        /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                        ai_usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            model: string;
+                        } | null;
                         /** Format: date-time */
                         created_at: string;
                         /** Format: date-time */
@@ -3780,6 +3885,7 @@ export interface operations {
                      *       "content": "Hello everyone!",
                      *       "client_msg_id": null,
                      *       "reply_to": null,
+                     *       "ai_usage": null,
                      *       "created_at": "2026-11-25T12:00:00.000Z",
                      *       "edited_at": null,
                      *       "deleted_at": null,
@@ -3803,6 +3909,12 @@ export interface operations {
                         content: string;
                         client_msg_id: string | null;
                         reply_to: number | null;
+                        /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                        ai_usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            model: string;
+                        } | null;
                         /** Format: date-time */
                         created_at: string;
                         /** Format: date-time */
@@ -3835,6 +3947,7 @@ export interface operations {
                      *       "content": "Hello everyone!",
                      *       "client_msg_id": null,
                      *       "reply_to": null,
+                     *       "ai_usage": null,
                      *       "created_at": "2026-11-25T12:00:00.000Z",
                      *       "edited_at": null,
                      *       "deleted_at": null,
@@ -3858,6 +3971,12 @@ export interface operations {
                         content: string;
                         client_msg_id: string | null;
                         reply_to: number | null;
+                        /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                        ai_usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            model: string;
+                        } | null;
                         /** Format: date-time */
                         created_at: string;
                         /** Format: date-time */
@@ -4187,6 +4306,7 @@ export interface operations {
                      *       "content": "Hello everyone!",
                      *       "client_msg_id": null,
                      *       "reply_to": null,
+                     *       "ai_usage": null,
                      *       "created_at": "2026-11-25T12:00:00.000Z",
                      *       "edited_at": null,
                      *       "deleted_at": null,
@@ -4210,6 +4330,12 @@ export interface operations {
                         content: string;
                         client_msg_id: string | null;
                         reply_to: number | null;
+                        /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                        ai_usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            model: string;
+                        } | null;
                         /** Format: date-time */
                         created_at: string;
                         /** Format: date-time */
@@ -4889,6 +5015,12 @@ export interface operations {
                             content: string;
                             client_msg_id: string | null;
                             reply_to: number | null;
+                            /** @description What an assistant reply cost, as the provider reported it (estimated as characters / 4 when it reported none) */
+                            ai_usage: {
+                                prompt_tokens: number;
+                                completion_tokens: number;
+                                model: string;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -4985,6 +5117,769 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listAssistantReplies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The id of the message being answered */
+                        reply_to: number;
+                        /** @description The reply as written so far */
+                        text: string;
+                        /** Format: date-time */
+                        started_at: string;
+                    }[];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getAssistantSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mode": "mention",
+                     *       "instructions": "Answer in French. Keep replies under five sentences.",
+                     *       "model": "gpt-4o-mini",
+                     *       "context_messages": 20,
+                     *       "tools_enabled": true,
+                     *       "available_models": [
+                     *         "gpt-4o-mini",
+                     *         "gpt-4o"
+                     *       ],
+                     *       "updated_at": "2026-12-03T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description off, mention (answers @assistant), always
+                         * @enum {string}
+                         */
+                        mode: "off" | "mention" | "always";
+                        /** @description The room’s own instructions to the assistant, given to it apart from the server’s */
+                        instructions: string;
+                        /** @description One of available_models */
+                        model: string;
+                        /** @description How many of the room’s newest messages the assistant reads */
+                        context_messages: number;
+                        /** @description Whether the assistant may search the room’s whole history (search_room_history) */
+                        tools_enabled: boolean;
+                        /** @description The models this server offers (AI_MODELS) */
+                        available_models: string[];
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    updateAssistantSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Any of the fields; those left out keep their value. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instructions": "Answer in French.",
+                 *       "tools_enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description off, mention (answers @assistant), always
+                     * @enum {string}
+                     */
+                    mode?: "off" | "mention" | "always";
+                    instructions?: string;
+                    model?: string;
+                    context_messages?: number;
+                    tools_enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mode": "mention",
+                     *       "instructions": "Answer in French. Keep replies under five sentences.",
+                     *       "model": "gpt-4o-mini",
+                     *       "context_messages": 20,
+                     *       "tools_enabled": true,
+                     *       "available_models": [
+                     *         "gpt-4o-mini",
+                     *         "gpt-4o"
+                     *       ],
+                     *       "updated_at": "2026-12-03T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description off, mention (answers @assistant), always
+                         * @enum {string}
+                         */
+                        mode: "off" | "mention" | "always";
+                        /** @description The room’s own instructions to the assistant, given to it apart from the server’s */
+                        instructions: string;
+                        /** @description One of available_models */
+                        model: string;
+                        /** @description How many of the room’s newest messages the assistant reads */
+                        context_messages: number;
+                        /** @description Whether the assistant may search the room’s whole history (search_room_history) */
+                        tools_enabled: boolean;
+                        /** @description The models this server offers (AI_MODELS) */
+                        available_models: string[];
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getRoomAiUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "day": "2026-12-03",
+                     *       "tokens_used": 5120,
+                     *       "tokens_limit": 200000,
+                     *       "replies": 7
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The UTC day
+                         */
+                        day: string;
+                        tokens_used: number;
+                        /** @description The daily budget in tokens; 0 = unlimited */
+                        tokens_limit: number;
+                        /** @description Replies and catch-ups charged today */
+                        replies: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getMyAiUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "day": "2026-12-03",
+                     *       "tokens_used": 5120,
+                     *       "tokens_limit": 200000,
+                     *       "replies": 7
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The UTC day
+                         */
+                        day: string;
+                        tokens_used: number;
+                        /** @description The daily budget in tokens; 0 = unlimited */
+                        tokens_limit: number;
+                        /** @description Replies and catch-ups charged today */
+                        replies: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

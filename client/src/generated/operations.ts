@@ -34,4 +34,9 @@ export const operationTable = {
   removeReaction: { method: 'DELETE', path: '/api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}', auth: true },
   markRead: { method: 'POST', path: '/api/v1/chat/sessions/{id}/read', auth: true },
   searchMessages: { method: 'GET', path: '/api/v1/chat/search', auth: true },
+  listAssistantReplies: { method: 'GET', path: '/api/v1/chat/sessions/{id}/assistant/replies', auth: true },
+  getAssistantSettings: { method: 'GET', path: '/api/v1/chat/sessions/{id}/assistant', auth: true },
+  updateAssistantSettings: { method: 'PUT', path: '/api/v1/chat/sessions/{id}/assistant', auth: true },
+  getRoomAiUsage: { method: 'GET', path: '/api/v1/chat/sessions/{id}/assistant/usage', auth: true },
+  getMyAiUsage: { method: 'GET', path: '/api/v1/users/me/ai-usage', auth: true },
 } as const
