@@ -17,7 +17,7 @@ export interface AssistantReply {
   /** The id of the message it answers. */
   replyTo: number
   text: string
-  /** False when this client joined mid-reply and missed its beginning (the server may resend it). */
+  /** False while this client holds only later pieces of the reply (the text so far was not received). */
   complete: boolean
 }
 
@@ -226,7 +226,8 @@ export class Room implements RoomLink {
         this.acknowledged(frame.client_msg_id, frame.seq)
         return
       case 'ai_start':
-        if (!this.replies.has(frame.reply_to)) {
+        // A resumed subscription announces the replies in progress again: one already held keeps its text.
+        if (!this.replies.has(frame.reply_to) && !this.answered(frame.reply_to)) {
           this.replies.set(frame.reply_to, { replyTo: frame.reply_to, text: '', complete: true })
           this.events.emit('assistant', this.assistantReplies)
         }
@@ -435,13 +436,30 @@ export class Room implements RoomLink {
   }
 
   private delta(replyTo: number, offset: number, delta: string): void {
-    const reply = this.replies.get(replyTo) ?? { replyTo, text: '', complete: offset === 0 }
+    const held = this.replies.get(replyTo)
+    // A piece already held: a resumed reply's text so far (sent at offset 0) overlaps the live pieces.
+    if (held && offset + delta.length <= held.text.length) return
+    if (!held && this.answered(replyTo)) return
+    const reply = held ?? { replyTo, text: '', complete: offset === 0 }
     if (offset <= reply.text.length) reply.text = reply.text.slice(0, offset) + delta
     else if (reply.text === '') reply.text = delta
     else reply.text += delta // a piece went missing: keep what came; the stored reply replaces it
     if (offset === 0) reply.complete = true
     this.replies.set(replyTo, { ...reply })
     this.events.emit('assistant', this.assistantReplies)
+  }
+
+  /**
+   * Whether the stored reply to `replyTo` is held: a reply's text so far may be read just before it was
+   * stored, and must not show again after it. Looks back only to the message it answers.
+   */
+  private answered(replyTo: number): boolean {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const message = this.messages[i]
+      if (message?.id === replyTo) return false
+      if (message?.role === 'assistant' && message.reply_to === replyTo) return true
+    }
+    return false
   }
 
   // ---- writing -------------------------------------------------------------------------------
