@@ -8,13 +8,7 @@ import type { Deps } from '../deps.js'
 import type { DomainEvent } from '../events.js'
 import type { Bus } from '../realtime/bus.js'
 import { buildTurns, mentionsAssistant, systemPrompt } from './prompt.js'
-import {
-  type AiProvider,
-  type ChatTurn,
-  type TokenUsage,
-  type ToolCall,
-  ToolsRefusedError,
-} from './provider.js'
+import { type AiProvider, type ChatTurn, type ToolCall, ToolsRefusedError } from './provider.js'
 import type { Holds, WindowCounter } from './quota.js'
 import { createReplyText, type ReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'

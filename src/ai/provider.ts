@@ -95,7 +95,8 @@ export function createProvider(config: Config): AiProvider | undefined {
         if (!choice) continue
         if (choice.delta?.content) yield { type: 'text', text: choice.delta.content }
         for (const piece of choice.delta?.tool_calls ?? []) {
-          const call = (calls[piece.index] ??= { id: '', name: '', arguments: '' })
+          const call = calls[piece.index] ?? { id: '', name: '', arguments: '' }
+          calls[piece.index] = call
           if (piece.id) call.id = piece.id
           if (piece.function?.name) call.name += piece.function.name
           if (piece.function?.arguments) call.arguments += piece.function.arguments

@@ -358,6 +358,11 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}' },
   { method: 'POST',   path: '/chat/sessions/{id}/read', body: () => ({ seq: 0 }) },
   { method: 'GET',    path: '/chat/search?q=hello' },
+  { method: 'GET',    path: '/chat/sessions/{id}/assistant' },
+  { method: 'PUT',    path: '/chat/sessions/{id}/assistant', body: () => ({ instructions: 'Be brief.' }) },
+  { method: 'GET',    path: '/chat/sessions/{id}/assistant/usage' },
+  { method: 'GET',    path: '/chat/sessions/{id}/assistant/replies' },
+  { method: 'POST',   path: '/chat/sessions/{id}/catch-up', body: () => ({}) },
 ]
 const ROOM_ROUTES = ROUTES.filter((r) => r.path.includes('{id}'))
 

@@ -59,6 +59,7 @@ describe('POST /chat/sessions/{id}/messages', () => {
       content: 'Hello everyone!',
       client_msg_id: null,
       reply_to: null,
+      ai_usage: null,
       created_at: expect.stringMatching(ISO_UTC),
       edited_at: null,
       deleted_at: null,
