@@ -1,5 +1,5 @@
 // The WebSocket frames the SDK reads and writes (docs/websocket.md; /asyncapi.json describes them all).
-import type { Message, Participant, Session } from './types.js'
+import type { AssistantSettings, Message, Participant, Session } from './types.js'
 
 interface InRoom {
   session_id: number
@@ -27,7 +27,12 @@ export type ServerFrame =
       role: string
       previous_role: string
     })
-  | (InRoom & { type: 'session_updated'; session: Omit<Session, 'my_role'> })
+  | (InRoom & {
+      type: 'session_updated'
+      session: Omit<Session, 'my_role'>
+      /** The room's assistant settings, when they are what changed. */
+      assistant?: AssistantSettings
+    })
   | (InRoom & { type: 'session_deleted' })
   | (InRoom & { type: 'message_deleted'; id: number; seq: number; timestamp: string })
   | (InRoom & {
@@ -41,6 +46,14 @@ export type ServerFrame =
   | (InRoom & { type: 'ai_start'; reply_to: number })
   | (InRoom & { type: 'ai_delta'; reply_to: number; delta: string; offset: number })
   | (InRoom & { type: 'ai_error'; reply_to: number; detail: string })
+  | (InRoom & {
+      type: 'ai_tool'
+      reply_to: number
+      name: string
+      arguments: Record<string, unknown>
+      status: 'running' | 'done'
+      result_count: number | null
+    })
   | { type: 'error'; code: string; detail: string; session_id?: number; client_msg_id?: string }
   | { type: 'pong'; content: string; timestamp: string }
 

@@ -11,5 +11,15 @@ export type { ConnectionState, ReconnectOptions, WebSocketConstructor, WebSocket
 export { ApiError, type FieldError } from './errors.js'
 export type { PresenceFrame, RoomEventFrame, ServerFrame, TypingFrame } from './frames.js'
 export type { operations, paths } from './generated/openapi.js'
-export type { AssistantReply, Room, RoomEvents, RoomOptions } from './room.js'
-export type { Message, Participant, Reaction, Session, Tokens, User } from './types.js'
+export type { AssistantReply, AssistantToolUse, Room, RoomEvents, RoomOptions } from './room.js'
+export type {
+  AiUsage,
+  AssistantSettings,
+  DailyAiUsage,
+  Message,
+  Participant,
+  Reaction,
+  Session,
+  Tokens,
+  User,
+} from './types.js'

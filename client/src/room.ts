@@ -19,6 +19,20 @@ export interface AssistantReply {
   text: string
   /** False while this client holds only later pieces of the reply (the text so far was not received). */
   complete: boolean
+  /**
+   * The tools it used for this reply so far, in order (searches of the room's history): each `running`,
+   * then `done` with its `resultCount`. Missing, or partial, for a reply joined mid-way.
+   */
+  tools?: AssistantToolUse[]
+}
+
+/** One use of a tool by the assistant while it writes a reply (an `ai_tool` frame). */
+export interface AssistantToolUse {
+  name: string
+  arguments: Record<string, unknown>
+  status: 'running' | 'done'
+  /** How many results it gave; null while running. */
+  resultCount: number | null
 }
 
 export interface RoomEvents extends Record<string, unknown> {
@@ -235,6 +249,14 @@ export class Room implements RoomLink {
       case 'ai_delta':
         this.delta(frame.reply_to, frame.offset, frame.delta)
         return
+      case 'ai_tool':
+        this.toolUse(frame.reply_to, {
+          name: frame.name,
+          arguments: frame.arguments,
+          status: frame.status,
+          resultCount: frame.result_count,
+        })
+        return
       case 'ai_error':
         this.replies.delete(frame.reply_to)
         this.events.emit('assistant', this.assistantReplies)
@@ -433,6 +455,21 @@ export class Room implements RoomLink {
       this.notifyQueued = false
       if (!this.closed) this.events.emit('messages', this.messages)
     })
+  }
+
+  /** A `done` replaces the `running` use of the same tool with the same arguments; anything else is added. */
+  private toolUse(replyTo: number, use: AssistantToolUse): void {
+    if (!this.replies.has(replyTo) && this.answered(replyTo)) return
+    const reply = this.replies.get(replyTo) ?? { replyTo, text: '', complete: true }
+    const tools = [...(reply.tools ?? [])]
+    const same = JSON.stringify([use.name, use.arguments])
+    const running = tools.findIndex(
+      (t) => t.status === 'running' && JSON.stringify([t.name, t.arguments]) === same,
+    )
+    if (use.status === 'done' && running >= 0) tools[running] = use
+    else tools.push(use)
+    this.replies.set(replyTo, { ...reply, tools })
+    this.events.emit('assistant', this.assistantReplies)
   }
 
   private delta(replyTo: number, offset: number, delta: string): void {

@@ -15,6 +15,12 @@ export type Participant = Ok<'listParticipants'> extends (infer P)[] ? P : never
 /** The account of the person logged in. */
 export type User = Ok<'getMe'>
 export type Reaction = Message['reactions'][number]
+/** What an assistant reply cost (`message.ai_usage`; null on other messages). */
+export type AiUsage = NonNullable<Message['ai_usage']>
+/** A room's assistant settings (`api.getAssistantSettings`, and `session_updated` after a change). */
+export type AssistantSettings = Ok<'getAssistantSettings'>
+/** The assistant's use today against a daily budget (`api.getMyAiUsage`, `api.getRoomAiUsage`). */
+export type DailyAiUsage = Ok<'getMyAiUsage'>
 
 /** What `login` returns and what a client may restore from storage. */
 export interface Tokens {
