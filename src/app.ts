@@ -8,8 +8,9 @@ import type { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
 import { createAssistant } from './ai/assistant.js'
-import { createProvider } from './ai/provider.js'
 import { assistantRoutes } from './ai/assistant.routes.js'
+import { catchUpRoutes } from './ai/catch-up.routes.js'
+import { createProvider } from './ai/provider.js'
 import { createMemoryCounter, createMemoryHolds, createRedisCounter, createRedisHolds } from './ai/quota.js'
 import { repliesRoutes } from './ai/replies.routes.js'
 import { createReplyStore, replyTtlMs } from './ai/reply-store.js'
@@ -178,6 +179,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
       await api.register(messagesRoutes)
       await api.register(repliesRoutes)
       await api.register(assistantRoutes)
+      await api.register(catchUpRoutes)
     },
     { prefix: API_PREFIX },
   )

@@ -21,6 +21,8 @@ export const USER_LIMITS = {
   ws_ticket: { points: 30, seconds: 60, what: 'WebSocket tickets' },
   read_marker: { points: 120, seconds: 60, what: 'read markers' },
   search: { points: 30, seconds: 60, what: 'searches' },
+  /** Each one is a provider call (tokens against the daily budgets besides): fewer than searches. */
+  catch_up: { points: 10, seconds: 60, what: 'catch-up summaries' },
   typing: { points: 20, seconds: 10, what: 'typing notifications' },
   /** Attempts, counted before bcrypt runs: a wrong current password costs as much as a right one. */
   password_change: { points: 5, seconds: 15 * 60, what: 'password changes' },

@@ -1,0 +1,98 @@
+// POST /chat/sessions/{id}/catch-up: the summary as JSON, or, asked with `Accept: text/event-stream`, as
+// server-sent events while the model writes it.
+import { PassThrough } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
+import { SessionParams } from '../chat/chat.schemas.js'
+import { AppError } from '../errors.js'
+import { bearerSecurity, errorResponses } from '../http/schemas.js'
+import { CatchUpBody, CatchUpResult, type PreparedCatchUp, prepareCatchUp } from './catch-up.js'
+import { createProvider } from './provider.js'
+
+const DESCRIPTION = `Summarizes, for the caller alone, the messages of the room after \`after_seq\` (default: the
+caller's \`last_read_seq\`): at most the newest 500, deleted ones skipped. Nothing is stored or broadcast; the
+tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
+Nothing unread: \`message_count: 0\`, \`text: ""\`, \`usage: null\`, \`from_seq\` = after_seq + 1, \`to_seq\` =
+after_seq, and no model is asked. 503 when the assistant is not configured, fails or times out.
+
+With \`Accept: text/event-stream\` the answer is 200 \`text/event-stream\` instead, each event as
+\`event: <name>\\ndata: <JSON>\\n\\n\`: \`start {from_seq, to_seq, message_count}\`, then \`delta {text}\` as the
+model writes (the deltas add up to the final text), then \`done {text, usage}\` or \`error {detail}\`, after
+which the stream ends. Refusals (401, 403, 404, 422, 429, 503) come before the stream, as JSON with their
+status. Closing the connection stops the model.`
+
+export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.requireActor)
+  const model = { provider: createProvider(app.deps.config), log: app.log }
+  // Catch-ups in progress, stopped at shutdown rather than keeping the server open until they finish.
+  const running = new Set<AbortController>()
+  app.addHook('preClose', async () => {
+    for (const controller of running) controller.abort('The server is shutting down; ask again in a moment')
+  })
+
+  /** Aborted when the client goes away before the answer is complete, or when the server shuts down. */
+  function cancellation(reply: FastifyReply): AbortSignal {
+    const controller = new AbortController()
+    running.add(controller)
+    reply.raw.on('close', () => {
+      running.delete(controller)
+      if (!reply.raw.writableFinished) controller.abort('The client went away')
+    })
+    return controller.signal
+  }
+
+  app.post(
+    '/chat/sessions/:id/catch-up',
+    {
+      schema: {
+        tags: ['assistant'],
+        security: bearerSecurity,
+        operationId: 'catchUp',
+        summary: 'A summary of what the caller has not read in the room, for them alone (JSON or SSE)',
+        description: DESCRIPTION,
+        params: SessionParams,
+        body: CatchUpBody,
+        response: { 200: CatchUpResult, ...errorResponses(401, 403, 404, 422, 429, 503) },
+      },
+    },
+    async (req, reply) => {
+      const catchUp = await prepareCatchUp(app.deps, model, req.actor, req.params.id, req.body ?? {})
+      const { from_seq, to_seq, message_count } = catchUp
+      if (req.headers.accept?.includes('text/event-stream')) return streamEvents(reply, catchUp)
+      const summary = await catchUp.summarize({ signal: cancellation(reply) })
+      return { text: summary.text, from_seq, to_seq, message_count, usage: summary.usage }
+    },
+  )
+
+  /** Sends `start` at once, `delta`s as the model writes, then `done` or `error`, and ends the stream. */
+  function streamEvents(reply: FastifyReply, catchUp: PreparedCatchUp): FastifyReply {
+    const events = new PassThrough()
+    // A write after the client went away has nowhere to go: it is dropped, not an error.
+    events.on('error', () => {})
+    const write = (event: string, data: object) => {
+      if (!events.writableEnded && !events.destroyed)
+        events.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+    const { from_seq, to_seq, message_count } = catchUp
+    write('start', { from_seq, to_seq, message_count })
+    catchUp
+      .summarize({ signal: cancellation(reply), onText: (text) => write('delta', { text }) })
+      .then(
+        (summary) => write('done', summary),
+        (error: unknown) => {
+          if (!(error instanceof AppError)) app.log.error({ err: error }, 'catch-up failed')
+          const detail = error instanceof AppError ? error.detail : 'The catch-up failed; try again'
+          write('error', { detail })
+        },
+      )
+      .finally(() => events.end())
+    return (
+      reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        // Proxies (nginx) would otherwise hold the events back until the answer is complete.
+        .header('x-accel-buffering', 'no')
+        .send(events)
+    )
+  }
+}
