@@ -1,6 +1,6 @@
 // The log of messages: older pages load when scrolled to the top (the view stays where it was), new
 // ones keep it at the bottom when it was there; the assistant's replies stream in at the end.
-import type { AssistantReply, Message, Room } from '@insurge/client'
+import type { AssistantReply, AssistantToolUse, Message, Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
 import { useLayoutEffect, useRef } from 'preact/hooks'
 import { showError } from './alerts.js'
@@ -133,6 +133,11 @@ export function MessageLog(props: LogProps) {
             <div class="msg-meta">
               <span class="author">assistant</span> <span class="hint">is writing…</span>
             </div>
+            {reply.tools?.map((use, i) => (
+              <p key={i} class="hint tool-use">
+                {toolLine(use)}
+              </p>
+            ))}
             <p class="msg-text">
               {reply.text}
               <span class="caret" aria-hidden="true" />
@@ -155,6 +160,15 @@ export function MessageLog(props: LogProps) {
       ))}
     </div>
   )
+}
+
+/** An `ai_tool` use as a sentence: "Searching the room's history for “launch”…", then what it found. */
+function toolLine(use: AssistantToolUse): string {
+  const query = typeof use.arguments.query === 'string' ? `“${use.arguments.query}”` : 'something'
+  if (use.name !== 'search_room_history') return `Using ${use.name}…`
+  if (use.status === 'running') return `Searching the room’s history for ${query}…`
+  const found = use.resultCount ?? 0
+  return `Searched the room’s history for ${query}: ${found === 1 ? '1 message' : `${found} messages`} found`
 }
 
 const dayOf = (iso: string): string => new Date(iso).toDateString()

@@ -274,9 +274,16 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await bob.keyboard.press('Escape')
 
     // The next reply is asked of the chosen model, with the room's instructions and the search tool.
-    fake.mode = { kind: 'answer', reply: 'Aye, the launch sails on Monday.' }
+    // It searches the room first (shown while it writes), then answers slowly enough to be seen.
+    fake.mode = (request) =>
+      request.messages.some((m) => m.role === 'tool')
+        ? { kind: 'answer', reply: 'Aye, the launch sails on Monday.', chunkSize: 2, delayMs: 60 }
+        : { kind: 'tools', calls: [{ name: 'search_room_history', arguments: '{"query":"launch"}' }] }
     const asked = fake.requests.length
     await sendWithEnter(ada, '@assistant when do we launch?')
+    await messageLog(bob)
+      .getByText(/^Searched the room’s history for “launch”: \d+ messages? found$/)
+      .waitFor(WAIT)
     const reply = messageItem(bob, 'Aye, the launch sails on Monday.')
     await reply.waitFor(WAIT)
     const request = fake.requests
