@@ -54,9 +54,13 @@ export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: CatchUpBody,
         response: { 200: CatchUpResult, ...errorResponses(401, 403, 404, 422, 429, 503) },
       },
+      // Every field is optional, so no body at all means the same as `{}`.
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
     },
     async (req, reply) => {
-      const catchUp = await prepareCatchUp(app.deps, model, req.actor, req.params.id, req.body ?? {})
+      const catchUp = await prepareCatchUp(app.deps, model, req.actor, req.params.id, req.body)
       const { from_seq, to_seq, message_count } = catchUp
       if (req.headers.accept?.includes('text/event-stream')) return streamEvents(reply, catchUp)
       const summary = await catchUp.summarize({ signal: cancellation(reply) })

@@ -122,7 +122,7 @@ type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits'>
 
 /**
  * Everything that can refuse a catch-up, before a byte of an answer is sent (so that a refusal still has
- * its status): the rate limit, the assistant being configured, the caller's access, the budgets.
+ * its status): the rate limit, the caller's access, the assistant being configured, the budgets.
  */
 export async function prepareCatchUp(
   deps: CatchUpDeps,
@@ -132,13 +132,13 @@ export async function prepareCatchUp(
   input: CatchUpInput,
 ): Promise<PreparedCatchUp> {
   await deps.limits.hit('catch_up', actor.id)
+  await loadJoinedSession(deps.db, actor, sessionId)
   const { provider } = model
   if (!provider)
     throw new AppError(
       'unavailable',
       'The assistant is not configured on this server (no OPENAI_API_KEY or OPENAI_BASE_URL), so it cannot summarize',
     )
-  await loadJoinedSession(deps.db, actor, sessionId)
   const afterSeq = input.after_seq ?? (await lastReadSeq(deps.db, sessionId, actor.id))
   const messages = await readUnread(deps.db, sessionId, afterSeq)
   const range: CatchUpRangeView = {

@@ -267,6 +267,10 @@ describe('what is summarized', () => {
         usage: null,
       })
     }
+    // No body at all is the same as an empty one.
+    const bodiless = await api.request('POST', roomPath(room.id, '/catch-up'), { token: room.member.token })
+    expect(bodiless.status).toBe(200)
+    expect(await bodiless.json()).toMatchObject({ from_seq: last.seq + 1, message_count: 0 })
     // Only deleted messages after it: nothing to summarize either.
     const gone = await send(api, room.id, room.owner, 'taken back')
     await api.delete(roomPath(room.id, `/messages/${gone.id}`), room.owner.token)
@@ -465,8 +469,10 @@ describe('failures', () => {
     const res = await catchUp(bare, room.id, room.member)
     expect(res.status).toBe(503)
     expect((await res.json()).detail).toMatch(/assistant is not configured/)
+    // Access is checked first: a room the caller cannot see is 404 as anywhere else.
+    expect((await catchUp(bare, 2_000_000_000, room.member)).status).toBe(404)
     // The per-user limit counts every attempt, first: 10 a minute.
-    for (let i = 1; i < 10; i++) expect((await catchUp(bare, room.id, room.member)).status).toBe(503)
+    for (let i = 2; i < 10; i++) expect((await catchUp(bare, room.id, room.member)).status).toBe(503)
     const limited = await catchUp(bare, room.id, room.member)
     expect(limited.status).toBe(429)
     expect((await limited.json()).detail).toMatch(/^Too many catch-up summaries; try again in \d+ seconds$/)
