@@ -488,6 +488,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chat/sessions/{id}/catch-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A summary of what the caller has not read in the room, for them alone (JSON or SSE)
+         * @description Summarizes, for the caller alone, the messages of the room after `after_seq` (default: the
+         *     caller's `last_read_seq`): at most the newest 500, deleted ones skipped. Nothing is stored or broadcast; the
+         *     tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
+         *     Nothing unread: `message_count: 0`, `text: ""`, `usage: null`, `from_seq` = after_seq + 1, `to_seq` =
+         *     after_seq, and no model is asked. 503 when the assistant is not configured, fails or times out.
+         *
+         *     With `Accept: text/event-stream` the answer is 200 `text/event-stream` instead, each event as
+         *     `event: <name>\ndata: <JSON>\n\n`: `start {from_seq, to_seq, message_count}`, then `delta {text}` as the
+         *     model writes (the deltas add up to the final text), then `done {text, usage}` or `error {detail}`, after
+         *     which the stream ends. Refusals (401, 403, 404, 422, 429, 503) come before the stream, as JSON with their
+         *     status. Closing the connection stops the model.
+         */
+        post: operations["catchUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5905,6 +5935,213 @@ export interface operations {
             };
             /** @description Default Response */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    catchUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Summarize the messages after this seq; default: the caller’s last_read_seq in the room */
+                    after_seq?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "text": "ada and linus agreed to ship on Friday. grace asked you to review the release notes.",
+                     *       "from_seq": 121,
+                     *       "to_seq": 164,
+                     *       "message_count": 42,
+                     *       "usage": {
+                     *         "prompt_tokens": 1830,
+                     *         "completion_tokens": 41,
+                     *         "model": "gpt-4o-mini"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The summary; empty when there was nothing to summarize */
+                        text: string;
+                        /** @description The seq of the oldest message summarized (after_seq + 1 when there is none) */
+                        from_seq: number;
+                        /** @description The seq of the newest message summarized (after_seq when there is none) */
+                        to_seq: number;
+                        /** @description How many messages were summarized: deleted ones are skipped, at most the newest 500 */
+                        message_count: number;
+                        /** @description What the summary cost (null when there was nothing to summarize and no model was asked) */
+                        usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            model: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not validate credentials",
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A sentence for people */
+                        detail: string;
+                        /** @description A stable machine code */
+                        code: string;
+                        /** @description Present on 422: one entry per invalid field */
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

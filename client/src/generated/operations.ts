@@ -39,4 +39,5 @@ export const operationTable = {
   updateAssistantSettings: { method: 'PUT', path: '/api/v1/chat/sessions/{id}/assistant', auth: true },
   getRoomAiUsage: { method: 'GET', path: '/api/v1/chat/sessions/{id}/assistant/usage', auth: true },
   getMyAiUsage: { method: 'GET', path: '/api/v1/users/me/ai-usage', auth: true },
+  catchUp: { method: 'POST', path: '/api/v1/chat/sessions/{id}/catch-up', auth: true },
 } as const
