@@ -112,6 +112,7 @@ describe('every role', () => {
       role: 'user',
       content: 'same words',
       reply_to: null,
+      ai_usage: null,
       edited_at: null,
       deleted_at: null,
       reactions: [],
