@@ -501,3 +501,19 @@ test('nothing reaches the room: no frame on any socket, nothing stored', async (
   expect(await history()).toBe(stored)
   expect(requestsOf(room.member)).toHaveLength(2)
 })
+
+test('shutting the server down stops a catch-up in progress at once, with a sentence', async () => {
+  const closing = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+  const room = await titledRoom(closing, 'public')
+  await send(closing, room.id, room.owner, 'news')
+  fake.mode = { kind: 'hang' }
+  const pending = catchUp(closing, room.id, room.member)
+  await until(() => requestsOf(room.member).length === 1, 'the request reached the model', WAIT_MS)
+  const started = Date.now()
+  await closing.close()
+  const res = await pending
+  expect(Date.now() - started).toBeLessThan(5000)
+  expect(res.status).toBe(503)
+  expect((await res.json()).detail).toBe('The server is shutting down; ask again in a moment')
+  await until(() => fake.inFlight === 0, 'the request to the model is closed', WAIT_MS)
+})
