@@ -13,7 +13,7 @@ import type { Holds, WindowCounter } from './quota.js'
 import { createReplyText, type ReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
 import { MAX_TOOL_ROUNDS, ROOM_TOOLS, runTool, toolArguments } from './tools.js'
-import { createMeter, type Meter, type UsageBook } from './usage.js'
+import { createMeter, type Meter, settleUsage, type UsageBook } from './usage.js'
 
 export interface Assistant {
   /** Aborts every generation of this instance without storing anything (shutdown). */
@@ -171,7 +171,8 @@ export async function createAssistant({
       clearTimeout(timer)
       running.delete(generation)
       waiting.shift()?.()
-      if (tried) await account(userId, trigger.session_id, model, meter)
+      if (tried)
+        await settleUsage({ events: deps.events, book: usage, log }, userId, trigger.session_id, model, meter)
     }
   }
 
@@ -232,24 +233,6 @@ export async function createAssistant({
         deps.events.emit({ ...shown, arguments: run.arguments, resultCount: run.resultCount })
         turns.push({ role: 'tool', tool_call_id: call.id, content: run.content })
       }
-    }
-  }
-
-  /** Charges the user and the room for what the provider was asked, and tells the metrics. */
-  async function account(userId: number, sessionId: number, model: string, meter: Meter): Promise<void> {
-    const spent = meter.usage(model)
-    deps.events.emit({
-      type: 'ai_measured',
-      model,
-      usage: meter.asked ? spent : null,
-      firstTokenSeconds: meter.firstTokenSeconds(),
-      seconds: meter.seconds(),
-    })
-    if (!meter.asked) return
-    try {
-      await usage.charge(userId, sessionId, spent.prompt_tokens + spent.completion_tokens)
-    } catch (error) {
-      log.error({ err: error, sessionId }, 'the assistant’s usage could not be recorded')
     }
   }
 

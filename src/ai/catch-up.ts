@@ -15,7 +15,7 @@ import { quotedData, roomInstructions } from './prompt.js'
 import type { AiProvider, ChatTurn } from './provider.js'
 import { createReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
-import { createMeter, createUsageBook, type Meter, nextReset } from './usage.js'
+import { createMeter, createUsageBook, nextReset, settleUsage } from './usage.js'
 
 /** The newest messages one catch-up reads; older unread ones are left out (`from_seq` shows where it starts). */
 export const CATCH_UP_MAX_MESSAGES = 500
@@ -196,7 +196,13 @@ export async function prepareCatchUp(
         signal.removeEventListener('abort', cancel)
         summary.flush()
         request.wrote(said)
-        await account(deps, model.log, actor.id, sessionId, settings.model, meter)
+        await settleUsage(
+          { events: deps.events, book: createUsageBook(deps.db, deps.config), log: model.log },
+          actor.id,
+          sessionId,
+          settings.model,
+          meter,
+        )
       }
       if (summary.text.trim() === '')
         throw new AppError('unavailable', 'The assistant returned an empty summary; try again')
@@ -267,35 +273,6 @@ function failure(
     )
   log.warn({ err: error }, 'catch-up failed')
   return new AppError('unavailable', 'The assistant could not summarize the room; try again')
-}
-
-/** Charges the caller and the room for what the provider was asked, and tells the metrics. */
-async function account(
-  deps: CatchUpDeps,
-  log: CatchUpModel['log'],
-  userId: number,
-  sessionId: number,
-  model: string,
-  meter: Meter,
-): Promise<void> {
-  const spent = meter.usage(model)
-  deps.events.emit({
-    type: 'ai_measured',
-    model,
-    usage: meter.asked ? spent : null,
-    firstTokenSeconds: meter.firstTokenSeconds(),
-    seconds: meter.seconds(),
-  })
-  if (!meter.asked) return
-  try {
-    await createUsageBook(deps.db, deps.config).charge(
-      userId,
-      sessionId,
-      spent.prompt_tokens + spent.completion_tokens,
-    )
-  } catch (error) {
-    log.error({ err: error, sessionId }, 'the catch-up’s usage could not be recorded')
-  }
 }
 
 function secondsUntil(iso: string): number {

@@ -4,6 +4,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import type { Executor } from '../db/connect.js'
 import { type AiUsage, aiUsageDays } from '../db/schema.js'
+import type { DomainEvents } from '../events.js'
 import type { ChatTurn, TokenUsage } from './provider.js'
 
 export type UsageScope = 'user' | 'room'
@@ -172,5 +173,32 @@ export function createMeter(): Meter {
     seconds() {
       return (performance.now() - startedAt) / 1000
     },
+  }
+}
+
+/**
+ * After a reply or a catch-up: tells the metrics (`ai_measured`) and charges the user and the room for
+ * what the provider produced. A failure to record is logged: the answer was already given.
+ */
+export async function settleUsage(
+  parts: { events: DomainEvents; book: UsageBook; log: { error(obj: object, msg: string): void } },
+  userId: number,
+  sessionId: number,
+  model: string,
+  meter: Meter,
+): Promise<void> {
+  const spent = meter.usage(model)
+  parts.events.emit({
+    type: 'ai_measured',
+    model,
+    usage: meter.asked ? spent : null,
+    firstTokenSeconds: meter.firstTokenSeconds(),
+    seconds: meter.seconds(),
+  })
+  if (!meter.asked) return
+  try {
+    await parts.book.charge(userId, sessionId, spent.prompt_tokens + spent.completion_tokens)
+  } catch (error) {
+    parts.log.error({ err: error, sessionId }, 'the assistant’s usage could not be recorded')
   }
 }

@@ -120,16 +120,19 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-    const send = (delta: object, finish: string | null) =>
+    /** One streamed chunk: its choices, and the usage when it is the last one. */
+    const chunk = (fields: { choices: object[]; usage?: object }) =>
       res.write(
         `data: ${JSON.stringify({
           id: 'chatcmpl-fake',
           object: 'chat.completion.chunk',
           created: Math.floor(Date.now() / 1000),
           model: request.model,
-          choices: [{ index: 0, delta, finish_reason: finish }],
+          ...fields,
         })}\n\n`,
       )
+    const send = (delta: object, finish: string | null) =>
+      chunk({ choices: [{ index: 0, delta, finish_reason: finish }] })
     if (mode.kind === 'break') {
       send({ role: 'assistant', content: mode.sent }, null)
       setTimeout(() => res.socket?.destroy(), 20)
@@ -141,16 +144,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
     const end = (completionChars: number) => {
       if (fake.reportUsage && request.stream_options?.include_usage)
-        res.write(
-          `data: ${JSON.stringify({
-            id: 'chatcmpl-fake',
-            object: 'chat.completion.chunk',
-            created: Math.floor(Date.now() / 1000),
-            model: request.model,
-            choices: [],
-            usage: { ...fakeUsage(request, completionChars), total_tokens: 0 },
-          })}\n\n`,
-        )
+        chunk({ choices: [], usage: { ...fakeUsage(request, completionChars), total_tokens: 0 } })
       res.end('data: [DONE]\n\n')
     }
     if (mode.kind === 'tools') {
