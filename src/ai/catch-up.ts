@@ -19,6 +19,11 @@ import { createMeter, createUsageBook, nextReset, settleUsage } from './usage.js
 
 /** The newest messages one catch-up reads; older unread ones are left out (`from_seq` shows where it starts). */
 export const CATCH_UP_MAX_MESSAGES = 500
+/**
+ * And at most this many characters of them (about 25,000 tokens): 500 messages of 10,000 characters
+ * would be a prompt past most models' context, and past a day's budget in one request.
+ */
+export const CATCH_UP_MAX_CHARS = 100_000
 
 export const CatchUpBody = Type.Object(
   {
@@ -43,7 +48,8 @@ const rangeFields = {
   message_count: Type.Integer({
     minimum: 0,
     maximum: CATCH_UP_MAX_MESSAGES,
-    description: 'How many messages were summarized: deleted ones are skipped, at most the newest 500',
+    description:
+      'How many messages were summarized: deleted ones are skipped, at most the newest 500 and 100,000 characters of them',
   }),
 }
 const summaryFields = {
@@ -234,7 +240,10 @@ async function lastReadSeq(db: Executor, sessionId: number, userId: number): Pro
   return row?.seq ?? 0
 }
 
-/** The newest CATCH_UP_MAX_MESSAGES messages after `afterSeq` that are not deleted, oldest first, in one query. */
+/**
+ * The newest CATCH_UP_MAX_MESSAGES messages after `afterSeq` that are not deleted, as many of them as fit
+ * in CATCH_UP_MAX_CHARS (the newest always), oldest first, in one query.
+ */
 async function readUnread(db: Executor, sessionId: number, afterSeq: number): Promise<UnreadMessage[]> {
   const rows = await db
     .select({
@@ -253,7 +262,15 @@ async function readUnread(db: Executor, sessionId: number, afterSeq: number): Pr
     )
     .orderBy(desc(chatMessages.seq))
     .limit(CATCH_UP_MAX_MESSAGES)
-  return rows.reverse()
+  // Newest first: from the first that does not fit, none older is read.
+  const kept: UnreadMessage[] = []
+  let chars = 0
+  for (const row of rows) {
+    chars += row.content.length
+    if (kept.length > 0 && chars > CATCH_UP_MAX_CHARS) break
+    kept.push(row)
+  }
+  return kept.reverse()
 }
 
 /** Why the summary failed, as the caller should read it; a provider failure is logged, not shown. */

@@ -250,6 +250,18 @@ describe('what is summarized', () => {
     expect(lines[500]).toBe(`${quoted(newest.username)}: ${quoted(newest.content)}`)
   })
 
+  test('and at most 100,000 characters of them: the newest that fit, whole', async () => {
+    const room = await roomWithRoles(api, 'public')
+    // 12 messages of 9,000 characters: the newest 11 fit (99,000), the 12th would not.
+    for (let n = 1; n <= 12; n += 1) await send(api, room.id, room.owner, `${n} `.padEnd(9000, 'x'))
+    const res = await catchUp(api, room.id, room.member, { after_seq: 0 })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ from_seq: 2, to_seq: 12, message_count: 11 })
+    const transcript = requestsOf(room.member)[0]?.messages.at(-1)?.content ?? ''
+    expect(transcript).toContain(quoted(`2 `.padEnd(9000, 'x')))
+    expect(transcript).not.toContain(quoted(`1 `.padEnd(9000, 'x')))
+  })
+
   test('nothing unread: message_count 0, empty text, no usage, and the model is not asked', async () => {
     const room = await titledRoom(api, 'public')
     const last = await send(api, room.id, room.owner, 'hello')

@@ -6004,7 +6004,7 @@ export interface operations {
                         from_seq: number;
                         /** @description The seq of the newest message summarized (after_seq when there is none) */
                         to_seq: number;
-                        /** @description How many messages were summarized: deleted ones are skipped, at most the newest 500 */
+                        /** @description How many messages were summarized: deleted ones are skipped, at most the newest 500 and 100,000 characters of them */
                         message_count: number;
                         /** @description What the summary cost (null when there was nothing to summarize and no model was asked) */
                         usage: {
