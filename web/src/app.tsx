@@ -3,6 +3,7 @@ import { useEffect } from 'preact/hooks'
 import { AlertRegion } from './alert-region.js'
 import { AuthScreen } from './auth.js'
 import { BrowseRooms } from './browse.js'
+import { readAssistantConfigured } from './catch-up.js'
 import { RoomView } from './room.js'
 import { watchRooms } from './rooms.js'
 import { roomGeneration, route } from './route.js'
@@ -15,6 +16,9 @@ export function App() {
   }, [])
   const current = client.value
   useEffect(() => (current ? watchRooms(current) : undefined), [current])
+  useEffect(() => {
+    if (current) void readAssistantConfigured(current.api)
+  }, [current])
 
   return (
     <>

@@ -1,6 +1,7 @@
-// The room's header: back (on a phone), title, what kind of room it is, search, the assistant's settings,
-// the room's settings (owners and admins), "Members".
+// The room's header: back (on a phone), title, what kind of room it is, search, "Catch up" (when the
+// server has an assistant), the assistant's settings, the room's settings (owners and admins), "Members".
 import type { Room } from '@insurge/client'
+import { assistantConfigured } from './catch-up.js'
 import type { RoomDetails } from './room-state.js'
 import { SearchBox, type SearchState } from './search.js'
 
@@ -29,6 +30,7 @@ interface HeaderProps {
   onMembers: () => void
   onSettings: () => void
   onAssistant: () => void
+  onCatchUp: () => void
 }
 
 export function RoomHeader(props: HeaderProps) {
@@ -46,6 +48,11 @@ export function RoomHeader(props: HeaderProps) {
         )}
       </div>
       <SearchBox sessionId={props.id} state={props.search} />
+      {details?.my_role && assistantConfigured.value && (
+        <button type="button" class="catch-up-button" onClick={props.onCatchUp}>
+          Catch up
+        </button>
+      )}
       {details?.my_role && (
         <button
           type="button"

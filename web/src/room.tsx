@@ -4,6 +4,7 @@ import { useSignal } from '@preact/signals'
 import { useEffect, useRef } from 'preact/hooks'
 import { attempt, showError } from './alerts.js'
 import { AssistantSettingsDialog } from './assistant-settings.js'
+import { CatchUpDialog } from './catch-up.js'
 import { Composer } from './composer.js'
 import { MessageLog, type PendingSend } from './log.js'
 import { MembersDialog } from './members.js'
@@ -23,13 +24,18 @@ export function RoomView(props: { id: number }) {
   const showMembers = useSignal(false)
   const showSettings = useSignal(false)
   const showAssistant = useSignal(false)
+  const showCatchUp = useSignal(false)
   const typing = useRef(false)
   const myId = client.value?.userId ?? null
   const details = state.details.value
   const role = details?.my_role ?? null
   const title = details?.title ?? ''
 
-  useMarkRead(state.room.value, state.messages.value)
+  // The read marker as it was when the room was opened (the first reading of the room, taken before the
+  // room is marked read): "Catch up" summarizes what came after it.
+  const unreadFrom = useRef<number | null>(null)
+  if (details && unreadFrom.current === null) unreadFrom.current = details.last_read_seq
+  useMarkRead(state.room.value, state.messages.value, details !== null)
 
   const room = state.room.value
   useEffect(
@@ -78,6 +84,9 @@ export function RoomView(props: { id: number }) {
         onAssistant={() => {
           showAssistant.value = true
         }}
+        onCatchUp={() => {
+          showCatchUp.value = true
+        }}
       />
       <SearchResults room={state.room.value} state={search} />
       <MessageLog
@@ -116,6 +125,15 @@ export function RoomView(props: { id: number }) {
           settings={state.assistant}
           onClose={() => {
             showAssistant.value = false
+          }}
+        />
+      )}
+      {showCatchUp.value && details && (
+        <CatchUpDialog
+          sessionId={details.id}
+          afterSeq={unreadFrom.current ?? details.last_read_seq}
+          onClose={() => {
+            showCatchUp.value = false
           }}
         />
       )}
@@ -171,8 +189,11 @@ function TypingLine(props: { names: string[] }) {
   )
 }
 
-/** Moves the read marker while the room is on screen, then reads the room list again (its unread count). */
-function useMarkRead(room: Room | null, messages: readonly Message[]) {
+/**
+ * Moves the read marker while the room is on screen, then reads the room list again (its unread count).
+ * Not before `ready` (the room's first reading has come), so that reading still shows the marker as it was.
+ */
+function useMarkRead(room: Room | null, messages: readonly Message[], ready: boolean) {
   const visible = useSignal(document.visibilityState === 'visible')
   const marked = useRef(0)
   useEffect(() => {
@@ -183,11 +204,11 @@ function useMarkRead(room: Room | null, messages: readonly Message[]) {
     return () => document.removeEventListener('visibilitychange', onChange)
   }, [])
   useEffect(() => {
-    if (!room || !visible.value || room.seq <= marked.current) return
+    if (!room || !ready || !visible.value || room.seq <= marked.current) return
     marked.current = room.seq
     room
       .markRead()
       .then(() => refreshRooms())
       .catch(showError)
-  }, [room, messages, visible.value])
+  }, [room, messages, ready, visible.value])
 }
