@@ -3,7 +3,8 @@
 // context of their own: they sign up, one creates a room and invites the other, messages go both ways
 // live, the assistant's reply streams into both and Stop works, one goes offline while the other
 // sends and sees everything once when back, edits, deletions and reactions reach the other side, the
-// owner gives the room's assistant instructions that a member sees but cannot change.
+// owner gives the room's assistant instructions that a member sees but cannot change, and one back
+// from elsewhere asks for a catch-up on what he missed.
 // Every element is found by its accessible name (DESIGN.md section 11), never by a CSS class.
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -298,6 +299,39 @@ describe.skipIf(missing)('the web app in a browser', () => {
     const cost = reply.getByText(/^[\d,]+ tokens$/)
     await cost.waitFor(WAIT)
     expect(await cost.getAttribute('title')).toMatch(/^gpt-4o: /)
+  })
+
+  test('Bob, back from another room, asks for a catch-up: a summary of what he missed, then the server’s sentence when the model fails', async () => {
+    const rooms = bob.getByRole('navigation', { name: 'Rooms' })
+    await rooms.getByRole('link', { name: /^Lobby / }).click()
+    const missed = ['The venue moved to Hall B', 'Doors open at nine', 'Bring the banners']
+    for (const text of missed) await sendWithEnter(ada, text)
+    await rooms.getByRole('link', { name: `${title} 3 unread` }).click()
+    await messageLog(bob).getByText('Bring the banners').waitFor(WAIT)
+
+    fake.mode = { kind: 'answer', reply: 'ada moved the venue to Hall B; doors open at nine.', delayMs: 40 }
+    const asked = fake.requests.length
+    await bob.getByRole('button', { name: 'Catch up' }).click()
+    const dialog = bob.getByRole('dialog', { name: 'Catch-up' })
+    await dialog.getByRole('status').filter({ hasText: 'Summarizing…' }).waitFor(WAIT)
+    await dialog.getByText('ada moved the venue to Hall B; doors open at nine.').waitFor(WAIT)
+    await dialog.getByRole('status').filter({ hasText: 'Summary of 3 messages' }).waitFor(WAIT)
+    // The model read what came after Bob's read marker as it was when he opened the room, nothing older.
+    const prompt = fake.requests.slice(asked).map((r) => r.messages.at(-1)?.content ?? '')
+    expect(prompt).toHaveLength(1)
+    for (const text of missed) expect(prompt[0]).toContain(text)
+    expect(prompt[0]).not.toContain('when do we launch')
+    expect(await seriousViolations(bob)).toEqual([]) // the Catch-up dialog
+    await dialog.getByRole('button', { name: 'Close' }).click()
+    await dialog.waitFor({ state: 'detached', ...WAIT })
+
+    fake.mode = { kind: 'fail', status: 500 }
+    await bob.getByRole('button', { name: 'Catch up' }).click()
+    await dialog
+      .getByRole('alert')
+      .filter({ hasText: 'The assistant could not summarize the room' })
+      .waitFor(WAIT)
+    await dialog.getByRole('button', { name: 'Close' }).click()
   })
 })
 
