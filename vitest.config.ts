@@ -30,8 +30,7 @@ export default defineConfig({
     pool: 'forks',
     // The suite mostly waits on sockets, timers and the database: on a 2-core machine Vitest's default
     // (cores - 1 = one file at a time) leaves a core idle and doubles the run. Four files at once ran the
-    // whole suite (PGlite and PostgreSQL) in 524 s against 708 s with three, with no test nearer its
-    // time bound.
+    // whole suite (PGlite and PostgreSQL) in 524 s against 708 s with three, every test passing.
     maxWorkers: 4,
     projects: databases.map((db) => ({
       extends: true,
