@@ -29,9 +29,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // The suite mostly waits on sockets, timers and the database: on a 2-core machine Vitest's default
-    // (cores - 1 = one file at a time) leaves a core idle and doubles the run. Four files at once ran the
-    // whole suite (PGlite and PostgreSQL) in 524 s against 708 s with three, every test passing.
-    maxWorkers: 4,
+    // (cores - 1 = one file at a time) leaves a core idle and doubles the run. Four at once was no faster
+    // from a clean clone (713 s against 708 s: compiling each file's imports is most of it) and made
+    // every test slower, so three.
+    maxWorkers: 3,
     projects: databases.map((db) => ({
       extends: true,
       test: { name: db, env: { TEST_DB_KIND: db }, exclude: db === 'pglite' ? [] : DATABASE_FREE },
