@@ -3,9 +3,9 @@
 // message. Real server on a real port, the model a real OpenAI-compatible server on loopback.
 import type { AssistantReply } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
-import { startTestApp, type TestApi } from '../../test/helpers/app.js'
+import { closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite, send } from '../../test/helpers/chat.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
+import type { FakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { clientFor, closeClients, until } from './helpers.js'
 
 /** About 3 s of writing: 100 chunks of 4 characters, one every 30 ms. */
@@ -14,14 +14,10 @@ const REPLY = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ')
 let api: TestApi
 let fake: FakeOpenAI
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
+  ;({ api, fake } = await startAppWithModel())
   fake.mode = { kind: 'answer', reply: REPLY, chunkSize: 4, delayMs: 30 }
-  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 afterEach(() => closeClients())
 
 test('a client that starts following a room mid-reply shows the complete reply, once', async () => {

@@ -3,21 +3,17 @@
 // Real server on a real port, the model a real OpenAI-compatible server on loopback.
 import type { AssistantReply } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
-import { API, startTestApp, type TestApi } from '../../test/helpers/app.js'
+import { API, closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, send } from '../../test/helpers/chat.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
+import type { FakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { clientFor, closeClients, until } from './helpers.js'
 
 let api: TestApi
 let fake: FakeOpenAI
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
-  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+  ;({ api, fake } = await startAppWithModel())
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 afterEach(() => closeClients())
 
 test('a reply that searches the room shows each search running then done, then the stored reply with its cost', async () => {

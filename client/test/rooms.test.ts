@@ -4,22 +4,18 @@
 import { ApiError, type InsurgeClient } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
-import { startTestApp, type TestApi } from '../../test/helpers/app.js'
+import { closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite, send } from '../../test/helpers/chat.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
+import type { FakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
 import { clientFor, closeClients, contents, expectContiguous, recordingFetch, until } from './helpers.js'
 
 let api: TestApi
 let fake: FakeOpenAI
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
-  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+  ;({ api, fake } = await startAppWithModel())
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 afterEach(() => closeClients())
 
 /** Two people in a new room (AI off unless asked), each with a logged-in client. */

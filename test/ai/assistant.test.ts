@@ -3,7 +3,14 @@
 // streaming server on loopback (test/helpers/fake-openai.ts).
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import {
+  API,
+  closeAppWithModel,
+  startAppWithModel,
+  startTestApp,
+  type TestApi,
+  type TestUser,
+} from '../helpers/app.js'
 import { createRoom, ROLES, roomWithRoles, send, titledRoom } from '../helpers/chat.js'
 import {
   type FakeMode,
@@ -23,14 +30,10 @@ let fake: FakeOpenAI
 let api: TestApi
 let defaultMode: FakeOpenAI['mode']
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
+  ;({ api, fake } = await startAppWithModel())
   defaultMode = fake.mode
-  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 
 afterEach(() => {
   fake.mode = defaultMode

@@ -6,7 +6,14 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { connectDatabase, type DatabaseHandle, queryRows } from '../../src/db/connect.js'
 import { migrateUp } from '../../src/db/migrate.js'
-import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import {
+  API,
+  closeAppWithModel,
+  startAppWithModel,
+  startTestApp,
+  type TestApi,
+  type TestUser,
+} from '../helpers/app.js'
 import { send, titledRoom } from '../helpers/chat.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { type FakeOpenAI, requestsFor, startFakeOpenAI } from '../helpers/fake-openai.js'
@@ -62,14 +69,10 @@ describe('provider failures', () => {
   let api: TestApi
   let defaultMode: FakeOpenAI['mode']
   beforeAll(async () => {
-    fake = await startFakeOpenAI()
+    ;({ api, fake } = await startAppWithModel())
     defaultMode = fake.mode
-    api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
   })
-  afterAll(async () => {
-    await api?.close()
-    await fake?.close()
-  })
+  afterAll(() => closeAppWithModel({ api, fake }))
   afterEach(() => {
     fake.mode = defaultMode
   })

@@ -3,9 +3,9 @@
 // each with its offset, and add up to the stored reply.
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { DELTA_INTERVAL_MS } from '../../src/ai/reply-text.js'
-import { API, startTestApp, type TestApi } from '../helpers/app.js'
+import { API, closeAppWithModel, startAppWithModel, type TestApi } from '../helpers/app.js'
 import { roomWithRoles, send } from '../helpers/chat.js'
-import { type FakeOpenAI, floodText, startFakeOpenAI } from '../helpers/fake-openai.js'
+import { type FakeOpenAI, floodText } from '../helpers/fake-openai.js'
 import { until } from '../helpers/until.js'
 import { type Frame, socketsClosedAfterEach } from '../helpers/ws.js'
 
@@ -16,15 +16,9 @@ const MAX_REPLY_CHARS = 5000
 let fake: FakeOpenAI
 let api: TestApi
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
-  api = await startTestApp({
-    env: { OPENAI_BASE_URL: fake.baseUrl, AI_MAX_REPLY_CHARS: String(MAX_REPLY_CHARS) },
-  })
+  ;({ api, fake } = await startAppWithModel({ AI_MAX_REPLY_CHARS: String(MAX_REPLY_CHARS) }))
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 
 const { online } = socketsClosedAfterEach(() => api)
 

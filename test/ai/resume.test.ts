@@ -3,9 +3,16 @@
 // pieces; GET …/assistant/replies lists the replies being written. On PostgreSQL + Redis, the text so far
 // lives in Redis and a socket on another instance than the writer's gets it too.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import {
+  API,
+  closeAppWithModel,
+  startAppWithModel,
+  startTestApp,
+  type TestApi,
+  type TestUser,
+} from '../helpers/app.js'
 import { roomWithRoles, send, titledRoom } from '../helpers/chat.js'
-import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js'
+import type { FakeOpenAI } from '../helpers/fake-openai.js'
 import { type Frame, socketsClosedAfterEach, type TestSocket } from '../helpers/ws.js'
 
 const onPostgresAndRedis = process.env.TEST_DB_KIND === 'postgres' && !!process.env.TEST_REDIS_URL
@@ -21,13 +28,9 @@ const roomPath = (id: number, rest = '') => `${API}/chat/sessions/${id}${rest}`
 let fake: FakeOpenAI
 let api: TestApi
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
-  api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl } })
+  ;({ api, fake } = await startAppWithModel())
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 afterEach(() => {
   fake.mode = SLOWLY
 })

@@ -2,7 +2,14 @@
 // sent because of them, what each reply costs, the daily budgets, the metrics, and the room-history tool.
 // The model is a real OpenAI-compatible streaming server on loopback (test/helpers/fake-openai.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { API, startTestApp, type TestApi, type TestUser } from '../helpers/app.js'
+import {
+  API,
+  closeAppWithModel,
+  startAppWithModel,
+  startTestApp,
+  type TestApi,
+  type TestUser,
+} from '../helpers/app.js'
 import { send, titledRoom } from '../helpers/chat.js'
 import {
   type FakeOpenAI,
@@ -20,16 +27,10 @@ let fake: FakeOpenAI
 let api: TestApi
 let defaultMode: FakeOpenAI['mode']
 beforeAll(async () => {
-  fake = await startFakeOpenAI()
+  ;({ api, fake } = await startAppWithModel({ OPENAI_MODEL: 'fake-small', AI_MODELS: MODELS }))
   defaultMode = fake.mode
-  api = await startTestApp({
-    env: { OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'fake-small', AI_MODELS: MODELS },
-  })
 })
-afterAll(async () => {
-  await api?.close()
-  await fake?.close()
-})
+afterAll(() => closeAppWithModel({ api, fake }))
 afterEach(() => {
   fake.mode = defaultMode
   fake.reportUsage = true

@@ -7,6 +7,7 @@ import { type Config, parseConfig } from '../../src/config.js'
 import { connectDatabase } from '../../src/db/connect.js'
 import { migrateUp } from '../../src/db/migrate.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js'
 
 export const API = '/api/v1'
 
@@ -164,4 +165,19 @@ async function migratedResources(config: Config): Promise<AppResources> {
   // As server.ts does: a Redis that goes away (some tests stop it) is reported, not an unhandled error.
   redis?.on('error', () => {})
   return { config, database, redis }
+}
+
+/** A fake model on loopback and an app that asks it (OPENAI_BASE_URL set), with `env` on top. */
+export async function startAppWithModel(
+  env: Record<string, string> = {},
+): Promise<{ api: TestApi; fake: FakeOpenAI }> {
+  const fake = await startFakeOpenAI()
+  const api = await startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl, ...env } })
+  return { api, fake }
+}
+
+/** Closes what startAppWithModel started (either is missing when start-up failed). */
+export async function closeAppWithModel(parts: { api?: TestApi; fake?: FakeOpenAI }): Promise<void> {
+  await parts.api?.close()
+  await parts.fake?.close()
 }
