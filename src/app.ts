@@ -115,9 +115,12 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     ttlMs: replyTtlMs(config.AI_TIMEOUT_MS),
     onError: (err, what) => app.log.warn({ err }, `reply store: ${what} failed`),
   })
+  // One provider client and one usage book, for the assistant's replies and for catch-ups.
+  const provider = createProvider(config)
+  const aiUsage = createUsageBook(database.db, config)
   const assistant = await createAssistant({
     deps: { db: database.db, config, events },
-    provider: createProvider(config),
+    provider,
     bus: realtime.bus,
     quota: redis
       ? createRedisCounter(redis, config.REDIS_KEY_PREFIX, (err) =>
@@ -129,7 +132,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
           app.log.warn({ err }, 'assistant holds failed'),
         )
       : createMemoryHolds(),
-    usage: createUsageBook(database.db, config),
+    usage: aiUsage,
     log: app.log,
   })
   const deps: Deps = {
@@ -143,6 +146,8 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     events,
     presence: realtime.presence,
     replies,
+    provider,
+    aiUsage,
     limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)

@@ -1,6 +1,8 @@
 // What services need, built once by buildApp and passed down; services never import Fastify.
 import type { Redis } from 'ioredis'
+import type { AiProvider } from './ai/provider.js'
 import type { ReplyStore } from './ai/reply-store.js'
+import type { UsageBook } from './ai/usage.js'
 import type { Passwords } from './auth/passwords.js'
 import type { Tokens } from './auth/tokens.js'
 import type { Presence } from './chat/presence.js'
@@ -23,6 +25,10 @@ export interface Deps {
   presence: Presence
   /** The assistant's replies being written, with their text so far (Redis when configured). */
   replies: ReplyStore
+  /** The model the assistant and catch-ups ask; undefined when none is configured. */
+  provider: AiProvider | undefined
+  /** The assistant's tokens per day, per user and per room, and the budgets they are held to. */
+  aiUsage: UsageBook
   /** Per-user and per-account limits; every service that writes counts its action here. */
   limits: Limits
 }

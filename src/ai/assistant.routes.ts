@@ -7,7 +7,6 @@ import { assertCan } from '../chat/permissions.js'
 import { bearerSecurity, errorResponses } from '../http/schemas.js'
 import { getAssistantSettings, updateAssistantSettings } from './settings.js'
 import { AssistantSettings, AssistantSettingsUpdate } from './settings.schemas.js'
-import { createUsageBook } from './usage.js'
 
 const tags = ['assistant']
 const security = bearerSecurity
@@ -24,7 +23,7 @@ const DailyUsage = Type.Object(
 
 export const assistantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireActor)
-  const usage = createUsageBook(app.deps.db, app.deps.config)
+  const usage = app.deps.aiUsage
 
   app.get(
     '/chat/sessions/:id/assistant',

@@ -7,7 +7,6 @@ import { SessionParams } from '../chat/chat.schemas.js'
 import { AppError } from '../errors.js'
 import { bearerSecurity, errorResponses } from '../http/schemas.js'
 import { CatchUpBody, CatchUpResult, type PreparedCatchUp, prepareCatchUp } from './catch-up.js'
-import { createProvider } from './provider.js'
 
 const DESCRIPTION = `Summarizes, for the caller alone, the messages of the room after \`after_seq\` (default: the
 caller's \`last_read_seq\`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
@@ -23,7 +22,7 @@ status. Closing the connection stops the model.`
 
 export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireActor)
-  const model = { provider: createProvider(app.deps.config), log: app.log }
+  const model = { provider: app.deps.provider, log: app.log }
   // Catch-ups in progress, stopped at shutdown rather than keeping the server open until they finish.
   const running = new Set<AbortController>()
   app.addHook('preClose', async () => {

@@ -15,7 +15,7 @@ import { quotedData, roomInstructions } from './prompt.js'
 import type { AiProvider, ChatTurn } from './provider.js'
 import { createReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
-import { createMeter, createUsageBook, nextReset, settleUsage } from './usage.js'
+import { createMeter, nextReset, settleUsage } from './usage.js'
 
 /** The newest messages one catch-up reads; older unread ones are left out (`from_seq` shows where it starts). */
 export const CATCH_UP_MAX_MESSAGES = 500
@@ -124,7 +124,7 @@ export interface PreparedCatchUp extends CatchUpRangeView {
   summarize(options: SummarizeOptions): Promise<CatchUpSummaryView>
 }
 
-type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits'>
+type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage'>
 
 /**
  * Everything that can refuse a catch-up, before a byte of an answer is sent (so that a refusal still has
@@ -155,8 +155,7 @@ export async function prepareCatchUp(
   // Nothing to summarize costs nothing: no budget is checked and the model is not asked.
   if (messages.length === 0) return { ...range, summarize: async () => ({ text: '', usage: null }) }
 
-  const book = createUsageBook(deps.db, deps.config)
-  const refusal = await book.refusal(actor.id, sessionId)
+  const refusal = await deps.aiUsage.refusal(actor.id, sessionId)
   if (refusal) throw new AppError('rate_limited', refusal, undefined, secondsUntil(nextReset()))
   const settings = await loadRoomAssistant(deps.db, deps.config, sessionId)
   const turns = catchUpTurns(actor.username, settings.instructions, messages)
@@ -203,7 +202,7 @@ export async function prepareCatchUp(
         summary.flush()
         request.wrote(said)
         await settleUsage(
-          { events: deps.events, book: createUsageBook(deps.db, deps.config), log: model.log },
+          { events: deps.events, book: deps.aiUsage, log: model.log },
           actor.id,
           sessionId,
           settings.model,

@@ -105,20 +105,14 @@ export function publishEvent(hub: Hub, event: DomainEvent): void {
       } satisfies ServerFrameOf<'read'>)
       return
     case 'ai_started':
-      hub.publishToRoom(event.sessionId, {}, {
-        type: 'ai_start',
-        session_id: event.sessionId,
-        reply_to: event.replyTo,
-      } satisfies ServerFrameOf<'ai_start'>)
+      hub.publishToRoom(event.sessionId, {}, frames.aiStart(event.sessionId, event.replyTo))
       return
     case 'ai_delta':
-      hub.publishToRoom(event.sessionId, {}, {
-        type: 'ai_delta',
-        session_id: event.sessionId,
-        reply_to: event.replyTo,
-        delta: event.delta,
-        offset: event.offset,
-      } satisfies ServerFrameOf<'ai_delta'>)
+      hub.publishToRoom(
+        event.sessionId,
+        {},
+        frames.aiDelta(event.sessionId, event.replyTo, event.delta, event.offset),
+      )
       return
     case 'ai_failed':
       hub.publishToRoom(event.sessionId, {}, {
