@@ -129,6 +129,13 @@ export async function createAssistant({
     const meter = createMeter()
     let model = config.OPENAI_MODEL
     let tried = false
+    // Charged before the reply is stored, so that once a client sees the reply, the usage counts it.
+    let settled = false
+    const settle = async () => {
+      if (!tried || settled) return
+      settled = true
+      await settleUsage({ events: deps.events, book: usage, log }, userId, trigger.session_id, model, meter)
+    }
     try {
       // The budgets are checked before any provider call: over one, the provider is not asked at all.
       const refusal = await usage.refusal(userId, trigger.session_id)
@@ -154,9 +161,11 @@ export async function createAssistant({
       await converse(generation, turns, settings.toolsEnabled, model, reply, meter)
       // Every piece reaches the room before the stored reply, or the ai_error, does.
       reply.flush()
+      await settle()
       await finish(generation, reply.text, meter.usage(model))
     } catch (error) {
       reply.flush()
+      await settle()
       if (generation.reason === 'stopped' || generation.reason === 'full')
         await finish(generation, reply.text, meter.usage(model))
       else if (generation.reason === 'timeout') {
@@ -171,8 +180,7 @@ export async function createAssistant({
       clearTimeout(timer)
       running.delete(generation)
       waiting.shift()?.()
-      if (tried)
-        await settleUsage({ events: deps.events, book: usage, log }, userId, trigger.session_id, model, meter)
+      await settle()
     }
   }
 
