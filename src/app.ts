@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
-import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -31,6 +30,7 @@ import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './ht
 import { registerLenientJsonParser } from './http/json.js'
 import { registerRateLimits } from './http/rate-limits.js'
 import { MAX_BYTES_KEYWORD } from './http/schemas.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
 import { buildRequestValidator } from './http/validation.js'
 import { createLimits, NO_LIMITS } from './limits.js'
 import { registerMetrics } from './metrics.js'
@@ -158,8 +158,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   })
 
   registerErrorHandlers(app)
-  // Security headers. No CSP: the API serves JSON, and the docs pages load their own scripts.
-  await app.register(helmet, { contentSecurityPolicy: false })
+  registerSecurityHeaders(app)
   await app.register(cors, {
     origin: config.ALLOWED_ORIGINS.includes('*') ? true : config.ALLOWED_ORIGINS,
     exposedHeaders: ['X-Total-Count', 'Retry-After'],

@@ -39,12 +39,66 @@ test('/metrics exposes the series operators watch, in Prometheus text', async ()
   await socket.close()
 })
 
-test('/ready is 200 while serving; security headers are set', async () => {
+test('HTTP durations are one series per method, route pattern and status', async () => {
+  const series = (status: number) =>
+    `insurge_http_request_duration_seconds_count{method="GET",route="/api/v1/chat/sessions/:id/messages",status_code="${status}"}`
+  const count = async (status: number) => {
+    const line = (await (await api.get('/metrics')).text())
+      .split('\n')
+      .find((l) => l.startsWith(series(status)))
+    return Number(line?.split(' ')[1] ?? 0)
+  }
+  const [ok, refused] = [await count(200), await count(401)]
+  const rooms = [await roomWithRoles(api, 'public'), await roomWithRoles(api, 'public')]
+  for (const room of rooms) {
+    expect((await api.get(`${API}/chat/sessions/${room.id}/messages`, room.member.token)).status).toBe(200)
+  }
+  expect((await api.get(`${API}/chat/sessions/${rooms[0]?.id}/messages`)).status).toBe(401)
+  expect(await count(200)).toBe(ok + 2)
+  expect(await count(401)).toBe(refused + 1)
+})
+
+// Helmet's defaults without a Content-Security-Policy, on every kind of answer.
+const SECURITY_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+}
+
+test('/ready is 200 while serving; security headers are set on every answer', async () => {
   const res = await api.get('/ready')
   expect(res.status).toBe(200)
   expect(await res.json()).toEqual({ status: 'ready', detail: 'ready' })
-  expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-  expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+  const room = await roomWithRoles(api, 'public')
+  const answers = [
+    res,
+    await api.get(`${API}/chat/sessions/${room.id}/messages`, room.member.token),
+    await api.get(`${API}/chat/sessions/${room.id}/messages`),
+    await api.get('/no/such/path'),
+    await api.get('/app/'),
+  ]
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 401, 404, 200])
+  for (const answer of answers) {
+    const headers = Object.fromEntries(Object.keys(SECURITY_HEADERS).map((h) => [h, answer.headers.get(h)]))
+    expect(headers).toEqual(SECURITY_HEADERS)
+    expect(answer.headers.get('x-powered-by')).toBeNull()
+  }
+  // The API sends none; the web app sends its own (web/web.routes.ts).
+  expect(answers.map((a) => a.headers.get('content-security-policy') !== null)).toEqual([
+    false,
+    false,
+    false,
+    false,
+    true,
+  ])
 })
 
 test('CORS follows ALLOWED_ORIGINS', async () => {

@@ -47,12 +47,16 @@ function refuseNonFinite(validate: AjvValidate): AjvValidate {
   return checked
 }
 
+const nonFinite = (value: unknown) => typeof value === 'number' && !Number.isFinite(value)
+
 /** The first field of a query or params object holding a number that is not finite (they are flat). */
 function nonFiniteField(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined
-  for (const [key, value] of Object.entries(data)) {
-    const values: unknown[] = Array.isArray(value) ? value : [value]
-    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) return key
+  const fields = data as Record<string, unknown>
+  for (const key in fields) {
+    const value = fields[key]
+    if (typeof value === 'number' ? !Number.isFinite(value) : Array.isArray(value) && value.some(nonFinite))
+      return key
   }
   return undefined
 }
