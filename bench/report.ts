@@ -77,6 +77,21 @@ export function ratioOf(a: number | string | boolean | null | undefined, b: type
   return round(a / b, 3)
 }
 
+/**
+ * The median of per-run ratios a[i] / b[i] of one figure: each pair ran back to back, so a machine whose
+ * speed drifts between runs (a shared 2-core host) moves both sides of a pair alike.
+ */
+export function pairedRatio(a: readonly Figures[], b: readonly Figures[], key: string): number | null {
+  const ratios = a.map((run, i) => ratioOf(run[key], b[i]?.[key])).filter((r): r is number => r !== null)
+  return ratios.length === 0 ? null : round(median(ratios))
+}
+
+/** Milliseconds of the server's CPU per request: its core's busy share over the requests per second. */
+export function cpuMsPerRequest(figures: Figures): number | null {
+  const { server_cpu: cpu, rps } = figures
+  return typeof cpu === 'number' && typeof rps === 'number' && rps > 0 ? round((cpu / rps) * 1000) : null
+}
+
 /** Three significant digits is all a noisy 2-core machine can tell apart. */
 export function round(value: number, digits = 3): number {
   if (!Number.isFinite(value) || value === 0) return value

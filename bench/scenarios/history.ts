@@ -5,10 +5,23 @@
 import { createDeployment, seedMessages, seedRooms, seedUsers } from '../bench-database.js'
 import { type Child, startChild } from '../children.js'
 import { type HttpLoad, runHttpLoad, warmUp } from '../load/http-load.js'
-import { type Figures, fmt, medianFigures, ratioOf, type ScenarioOutcome } from '../report.js'
+import {
+  cpuMsPerRequest,
+  type Figures,
+  fmt,
+  medianFigures,
+  pairedRatio,
+  ratioOf,
+  type ScenarioOutcome,
+} from '../report.js'
 import type { ScenarioContext } from '../scenario.js'
 
 const PAGE = 50
+
+const withCpuPerPage = (figures: Figures): Figures => ({
+  ...figures,
+  cpu_ms_per_page: cpuMsPerRequest(figures),
+})
 
 export async function history(context: ScenarioContext): Promise<ScenarioOutcome> {
   const { settings, log } = context
@@ -53,11 +66,14 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
     const base: Figures[] = []
     const helloRuns: Figures[] = []
     for (let i = 0; i < settings.runs; i++) {
-      const a = await runHttpLoad(pages, [insurge.pid])
-      const c = await runHttpLoad(barePages, [bareChat.pid])
+      // Each run is a pair, Insurge and the bare server back to back, in turn first and second.
+      const insurgeFirst = i % 2 === 0
+      const c0 = insurgeFirst ? undefined : await runHttpLoad(barePages, [bareChat.pid])
+      const a = withCpuPerPage(await runHttpLoad(pages, [insurge.pid]))
+      const c = withCpuPerPage(c0 ?? (await runHttpLoad(barePages, [bareChat.pid])))
       const b = await runHttpLoad(bare, [hello.pid])
       log(
-        `pages: ${Math.round(a.rps as number)} req/s p99 ${a.p99_ms} ms (server cpu ${a.server_cpu}, load cpu ${a.load_cpu}); bare server: ${Math.round(c.rps as number)} req/s p99 ${c.p99_ms} ms (server cpu ${c.server_cpu}); hello: ${Math.round(b.rps as number)} req/s (load cpu ${b.load_cpu})`,
+        `pages: ${Math.round(a.rps as number)} req/s p99 ${a.p99_ms} ms (server cpu ${a.server_cpu}, ${a.cpu_ms_per_page} ms per page, load cpu ${a.load_cpu}); bare server: ${Math.round(c.rps as number)} req/s p99 ${c.p99_ms} ms (server cpu ${c.server_cpu}, ${c.cpu_ms_per_page} ms per page): ratio ${ratioOf(a.rps, c.rps)}; hello: ${Math.round(b.rps as number)} req/s (load cpu ${b.load_cpu})`,
       )
       app.push(a)
       base.push(c)
@@ -67,15 +83,19 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
     const baseline = medianFigures(base)
     const helloFigures = medianFigures(helloRuns)
     const ratio = {
-      rps: ratioOf(figures.rps, baseline.rps),
-      p99_ms: ratioOf(figures.p99_ms, baseline.p99_ms),
+      // The issue's ratio: the median of the runs' ratios (each run a pair, back to back).
+      rps: pairedRatio(app, base, 'rps'),
+      rps_of_medians: ratioOf(figures.rps, baseline.rps),
+      p99_ms: pairedRatio(app, base, 'p99_ms'),
+      cpu_per_page: pairedRatio(app, base, 'cpu_ms_per_page'),
       rps_to_hello: ratioOf(figures.rps, helloFigures.rps),
     }
     const bottleneck = figures.load_bottleneck === true || baseline.load_bottleneck === true
     return {
       summary:
         `pages of ${PAGE} by before_seq: ${fmt(figures.rps)} req/s p99 ${fmt(figures.p99_ms)} ms vs the bare server ` +
-        `${fmt(baseline.rps)} req/s p99 ${fmt(baseline.p99_ms)} ms (ratio ${fmt(ratio.rps)}); Fastify hello ${fmt(helloFigures.rps)} req/s` +
+        `${fmt(baseline.rps)} req/s p99 ${fmt(baseline.p99_ms)} ms (ratio ${fmt(ratio.rps)}, median of the runs' ratios; ` +
+        `CPU per page ${fmt(figures.cpu_ms_per_page)} vs ${fmt(baseline.cpu_ms_per_page)} ms); Fastify hello ${fmt(helloFigures.rps)} req/s` +
         (figures.load_bottleneck ? ' [autocannon near 100% CPU against Insurge]' : ''),
       figures,
       baseline,
@@ -85,6 +105,7 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
       load_generator_bottleneck: bottleneck,
       notes: [
         `One room of ${messages} messages (every 100th a tombstone), pages at random before_seq; each request authenticates (JWT + user row), checks membership, reads the page and its reactions.`,
+        "Each run is a pair, Insurge and the bare server back to back (alternately first); ratio.rps is the median of the pairs' ratios, ratio.rps_of_medians the ratio of the medians.",
         `Both servers pinned to core ${settings.serverCore}, autocannon to core ${settings.loadCore}; PostgreSQL is not pinned.`,
       ],
       runs: app.map((a, i) => ({ insurge: a, bare: base[i], hello: helloRuns[i] })),
