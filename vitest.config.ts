@@ -10,6 +10,7 @@ const DATABASE_FREE = [
   'test/realtime/sequencer.test.ts',
   'test/realtime/setups.test.ts',
   'test/realtime/replay.test.ts',
+  'test/db/prepared.test.ts',
   'test/deploy-files.test.ts',
   'client/test/generated.test.ts',
   'test/web.test.ts',
