@@ -43,7 +43,11 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
       cpuProfileDir: settings.cpuProfileDir,
     })
     hello = await startChild('hello', { core: settings.serverCore, cpuProfileDir: settings.cpuProfileDir })
-    bareChat = await startChild('bare-chat', { core: settings.serverCore, env: deployment.env })
+    bareChat = await startChild('bare-chat', {
+      core: settings.serverCore,
+      env: deployment.env,
+      cpuProfileDir: settings.cpuProfileDir,
+    })
     const pagesOf = (port: unknown): HttpLoad => ({
       url: `http://127.0.0.1:${port}`,
       connections,
