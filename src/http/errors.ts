@@ -92,15 +92,16 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
 export function registerErrorHandlers(app: FastifyInstance): void {
   // Some plugins answer a 4xx themselves, not in the project's shape: a CORS preflight without its
   // headers (text), a plain GET on /ws (no body). Give those {detail, code} too.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // A callback, not an async function: it runs on every answer, and nearly always passes it through.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const status = reply.statusCode
-    if (status < 400 || status >= 500 || isJson(reply)) return payload
+    if (status < 400 || status >= 500 || isJson(reply)) return done(null, payload)
     // Only a plugin's short answer (some text, or nothing); a stream or a buffer is left alone.
-    if (payload != null && typeof payload !== 'string') return payload
+    if (payload != null && typeof payload !== 'string') return done(null, payload)
     const text = typeof payload === 'string' ? payload.trim() : ''
     reply.type('application/json; charset=utf-8')
     const detail = text || STATUS_CODES[status] || 'Request refused'
-    return JSON.stringify({ detail, code: FRAMEWORK_CODES[status] ?? 'bad_request' })
+    done(null, JSON.stringify({ detail, code: FRAMEWORK_CODES[status] ?? 'bad_request' }))
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
