@@ -80,6 +80,8 @@ export function rowDecoder<Row>(query: SelectQuery<Row>): (values: unknown[]) =>
   }
   const tree: Tree = {}
   steps.forEach(({ path }, index) => {
+    // In an object literal this name would set the row's prototype, not a field.
+    if (path.includes('__proto__')) throw new Error('a selected field may not be named __proto__')
     let node = tree
     for (const parent of path.slice(0, -1)) {
       node[parent] ??= {}

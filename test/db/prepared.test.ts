@@ -39,3 +39,11 @@ test('null stays null, whatever the field’s decoder', () => {
     author: { name: null, active: null, since: null },
   })
 })
+
+test('a field named __proto__ is refused when the statement is built, not turned into a prototype', () => {
+  const odd = drizzle
+    .mock()
+    .select({ ['__proto__']: users.id })
+    .from(users)
+  expect(() => rowDecoder(odd)).toThrow(/__proto__/)
+})
