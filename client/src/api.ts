@@ -34,14 +34,19 @@ export type ResultOf<K extends OperationId> = operations[K]['responses'] extends
   ? Json<R[Extract<keyof R, 200 | 201 | 204>]>
   : never
 
+/** Besides its arguments, every call takes a `signal` that stops it (as `fetch` does). */
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
 type Call<K extends OperationId> =
   object extends ArgsOf<K>
-    ? (args?: ArgsOf<K>) => Promise<ResultOf<K>>
-    : (args: ArgsOf<K>) => Promise<ResultOf<K>>
+    ? (args?: ArgsOf<K> & CallOptions) => Promise<ResultOf<K>>
+    : (args: ArgsOf<K> & CallOptions) => Promise<ResultOf<K>>
 
 export type Api = { [K in OperationId]: Call<K> }
 
-interface Args {
+interface Args extends CallOptions {
   path?: Record<string, string | number>
   query?: Record<string, unknown>
   body?: unknown
@@ -61,6 +66,7 @@ export function createApi(transport: Transport): Api {
         query: args.query,
         body: args.body,
         auth: operation.auth,
+        signal: args.signal,
       })
   }
   return api as unknown as Api

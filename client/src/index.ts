@@ -1,5 +1,5 @@
 // @insurge/client: a typed TypeScript SDK for Insurge. See docs/client.md.
-export type { Api, ArgsOf, OperationId, ResultOf } from './api.js'
+export type { Api, ArgsOf, CallOptions, OperationId, ResultOf } from './api.js'
 export {
   type ClientEvents,
   type ClientOptions,

@@ -11,6 +11,8 @@ export interface RequestSpec {
   body?: unknown
   auth: boolean
   headers?: Record<string, string>
+  /** Stops the request: the call rejects with the signal's reason (an `AbortError` unless given one). */
+  signal?: AbortSignal | undefined
 }
 
 interface Held extends Tokens {
@@ -104,6 +106,7 @@ export class Transport {
 
   /** Sends one request and returns its parsed body (undefined for 204), or throws an ApiError. */
   async request<T>(spec: RequestSpec): Promise<T> {
+    spec.signal?.throwIfAborted()
     let token = spec.auth ? await this.accessToken() : undefined
     let response = await this.send(spec, token)
     if (response.status === 401 && token !== undefined) {
@@ -129,8 +132,15 @@ export class Transport {
       body = JSON.stringify(spec.body)
     }
     try {
-      return await this.fetcher(this.url(spec.path, spec.query), { method: spec.method, headers, body })
+      return await this.fetcher(this.url(spec.path, spec.query), {
+        method: spec.method,
+        headers,
+        body,
+        ...(spec.signal ? { signal: spec.signal } : {}),
+      })
     } catch (error) {
+      // Stopped by the caller: not the server being unreachable.
+      if (spec.signal?.aborted) throw spec.signal.reason
       throw unreachable(error)
     }
   }

@@ -1,12 +1,14 @@
-// @insurge/client showing the assistant's searches while it writes: each `ai_tool` frame lands on the
-// reply in progress (running, then done with its result count), and the stored reply then replaces it.
+// @insurge/client and the assistant: its searches shown while it writes (each `ai_tool` frame lands on
+// the reply in progress, running then done with its result count, and the stored reply then replaces
+// it), and `client.api` calls stopped by a `signal` (aborting a catch-up ends the request and the
+// server stops asking the model; the web app's Catch-up dialog aborts when it closes).
 // Real server on a real port, the model a real OpenAI-compatible server on loopback.
 import type { AssistantReply } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { API, closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, send } from '../../test/helpers/chat.js'
 import type { FakeOpenAI } from '../../test/helpers/fake-openai.js'
-import { clientFor, closeClients, until } from './helpers.js'
+import { clientFor, closeClients, recordingFetch, until } from './helpers.js'
 
 let api: TestApi
 let fake: FakeOpenAI
@@ -55,4 +57,42 @@ test('a reply that searches the room shows each search running then done, then t
   const usage = await client.api.getMyAiUsage({})
   expect(usage.replies).toBe(1)
   expect((await api.get(`${API}/users/me/ai-usage`, ada.token)).status).toBe(200)
+})
+
+test('aborting a catch-up rejects the call with an AbortError, and the server stops asking the model', async () => {
+  const ada = await api.signUp()
+  const room = await createRoom(api, ada, { session_type: 'private', ai_mode: 'off' })
+  await send(api, room.id, ada, 'the launch moved to Friday')
+  const client = await clientFor(api.url, ada)
+  fake.mode = { kind: 'hang' }
+  const asked = fake.requests.length
+
+  const stop = new AbortController()
+  const catchUp = client.api.catchUp({ path: { id: room.id }, body: { after_seq: 0 }, signal: stop.signal })
+  const outcome = catchUp.then(
+    () => 'answered',
+    (error: unknown) => error,
+  )
+  await until(() => fake.requests.length > asked && fake.inFlight > 0, 'the model is asked')
+  stop.abort()
+  const error = await outcome
+  expect(error).toBeInstanceOf(DOMException)
+  expect((error as DOMException).name).toBe('AbortError')
+  // The server saw the client go and closed its request to the model.
+  await until(() => fake.inFlight === 0, 'the request to the model is closed')
+})
+
+test('a call whose signal is already aborted is not sent; one that is not aborted goes through', async () => {
+  const ada = await api.signUp()
+  const { fetch, log } = recordingFetch()
+  const client = await clientFor(api.url, ada, { fetch })
+  const sent = log.length
+
+  const reason = new Error('the view closed')
+  await expect(client.api.getMe({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
+  expect(log.length).toBe(sent)
+
+  const me = await client.api.getMe({ signal: new AbortController().signal })
+  expect(me.email).toBe(ada.email)
+  expect(log.slice(sent)).toEqual(['200 /api/v1/users/me'])
 })

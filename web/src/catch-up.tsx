@@ -30,19 +30,25 @@ export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onCl
   const result = useSignal<CatchUp | null>(null)
   const busy = useSignal(false)
   const failed = useSignal(false)
-  const open = useRef(true)
+  // Aborted when the dialog closes: the request ends, and the server stops asking the model.
+  const asking = useRef(new AbortController())
 
   const ask = async () => {
     const api = client.value?.api
     if (!api) return
+    const { signal } = asking.current
     busy.value = true
     failed.value = false
     try {
-      const answer = await api.catchUp({ path: { id: props.sessionId }, body: { after_seq: props.afterSeq } })
-      if (open.current) result.value = answer
+      const answer = await api.catchUp({
+        path: { id: props.sessionId },
+        body: { after_seq: props.afterSeq },
+        signal,
+      })
+      if (!signal.aborted) result.value = answer
     } catch (error) {
       // Closed before the answer came: the person has moved on and is not told of it.
-      if (!open.current) return
+      if (signal.aborted) return
       failed.value = true
       showError(error)
     } finally {
@@ -52,9 +58,7 @@ export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onCl
 
   useEffect(() => {
     void ask()
-    return () => {
-      open.current = false
-    }
+    return () => asking.current.abort()
   }, [])
 
   const answer = result.value

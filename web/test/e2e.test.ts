@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
+import { until } from '../../test/helpers/until.js'
 import {
   browserMissing,
   createRoom,
@@ -332,6 +333,16 @@ describe.skipIf(missing)('the web app in a browser', () => {
       .filter({ hasText: 'The assistant could not summarize the room' })
       .waitFor(WAIT)
     await dialog.getByRole('button', { name: 'Close' }).click()
+
+    // Closed while the model is still writing: the request ends, and the server stops asking the model.
+    fake.mode = { kind: 'hang' }
+    const before = fake.requests.length
+    await bob.getByRole('button', { name: 'Catch up' }).click()
+    await dialog.getByRole('status').filter({ hasText: 'Summarizing…' }).waitFor(WAIT)
+    await until(() => fake.requests.length > before && fake.inFlight > 0, 'the model is asked')
+    await dialog.getByRole('button', { name: 'Close' }).click()
+    await dialog.waitFor({ state: 'detached', ...WAIT })
+    await until(() => fake.inFlight === 0, 'the request to the model is closed')
   })
 })
 
