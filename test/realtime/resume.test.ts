@@ -273,8 +273,9 @@ describe.each(MODES)('resume by %s', (mode) => {
     ['is busy for 300 ms before reading', 300],
   ])('a long backlog of long messages is replayed in full to a client that %s', async (_, busyMs) => {
     const room = await roomWithRoles(api, 'public')
-    // 1000 messages at the 10,000-character limit: about 10 MB over five replay pages.
-    const total = 1000
+    // 600 messages at the 10,000-character limit: about 6 MB over three replay pages, six times the
+    // 1 MB a socket may hold unsent before it counts as too slow.
+    const total = 600
     await fill(room, total, (n) => `${n} `.padEnd(10_000, 'x'))
     const socket = await resume(mode, room.member, room.id, 0, { busyMs })
     const outcome = await Promise.race([
