@@ -11,6 +11,7 @@ const DATABASE_FREE = [
   'test/realtime/setups.test.ts',
   'test/realtime/replay.test.ts',
   'test/db/prepared.test.ts',
+  'test/ai/slots.test.ts',
   'test/deploy-files.test.ts',
   'client/test/generated.test.ts',
   'test/web.test.ts',

@@ -13,6 +13,7 @@ import { createProvider } from './ai/provider.js'
 import { createMemoryCounter, createMemoryHolds, createRedisCounter, createRedisHolds } from './ai/quota.js'
 import { repliesRoutes } from './ai/replies.routes.js'
 import { createReplyStore, replyTtlMs } from './ai/reply-store.js'
+import { createSlots } from './ai/slots.js'
 import { createUsageBook } from './ai/usage.js'
 import { authRoutes } from './auth/auth.routes.js'
 import { authGuard } from './auth/guard.js'
@@ -118,6 +119,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   // One provider client and one usage book, for the assistant's replies and for catch-ups.
   const provider = createProvider(config)
   const aiUsage = createUsageBook(database.db, config)
+  const aiSlots = createSlots(config.AI_CONCURRENCY)
   const assistant = await createAssistant({
     deps: { db: database.db, config, events },
     provider,
@@ -132,6 +134,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
           app.log.warn({ err }, 'assistant holds failed'),
         )
       : createMemoryHolds(),
+    slots: aiSlots,
     usage: aiUsage,
     log: app.log,
   })
@@ -148,6 +151,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     replies,
     provider,
     aiUsage,
+    aiSlots,
     limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)

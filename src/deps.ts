@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis'
 import type { AiProvider } from './ai/provider.js'
 import type { ReplyStore } from './ai/reply-store.js'
+import type { Slots } from './ai/slots.js'
 import type { UsageBook } from './ai/usage.js'
 import type { Passwords } from './auth/passwords.js'
 import type { Tokens } from './auth/tokens.js'
@@ -29,6 +30,8 @@ export interface Deps {
   provider: AiProvider | undefined
   /** The assistant's tokens per day, per user and per room, and the budgets they are held to. */
   aiUsage: UsageBook
+  /** The AI_CONCURRENCY slots of this instance, which replies and catch-ups share. */
+  aiSlots: Slots
   /** Per-user and per-account limits; every service that writes counts its action here. */
   limits: Limits
 }

@@ -12,6 +12,7 @@ import { type AiProvider, type ChatTurn, type ToolCall, ToolsRefusedError } from
 import type { Holds, WindowCounter } from './quota.js'
 import { createReplyText, type ReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
+import type { Slots } from './slots.js'
 import { MAX_TOOL_ROUNDS, ROOM_TOOLS, runTool, toolArguments } from './tools.js'
 import { createMeter, type Meter, settleUsage, type UsageBook } from './usage.js'
 
@@ -41,14 +42,14 @@ export interface AssistantOptions {
   quota: WindowCounter
   /** Each user's replies running or waiting, across instances when Redis is configured. */
   holds: Holds
+  /** The instance's AI_CONCURRENCY slots, shared with catch-ups. */
+  slots: Slots
   usage: UsageBook
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
 const STOP_CHANNEL = 'ai:stop'
 const QUOTA_WINDOW_MS = 60_000
-/** Replies waiting for a free slot beyond the AI_CONCURRENCY running ones; more are refused. */
-const QUEUE_PER_SLOT = 8
 /**
  * Replies one user may hold running or waiting at once (across instances with Redis), so that one user
  * cannot take every slot and the queue.
@@ -61,12 +62,14 @@ export async function createAssistant({
   bus,
   quota,
   holds,
+  slots,
   usage,
   log,
 }: AssistantOptions): Promise<Assistant> {
   const { config } = deps
   const running = new Set<Generation>()
-  const waiting: (() => void)[] = []
+  // Aborted at shutdown: replies still waiting for a slot leave the line.
+  const closing = new AbortController()
   let closed = false
 
   const fail = (sessionId: number, replyTo: number, detail: string) =>
@@ -97,13 +100,18 @@ export async function createAssistant({
         )
         return
       }
-      if (running.size >= config.AI_CONCURRENCY && waiting.length >= config.AI_CONCURRENCY * QUEUE_PER_SLOT) {
+      const slot = slots.acquire(closing.signal)
+      if (!slot) {
         fail(message.session_id, message.id, 'The assistant is busy; try again shortly')
         return
       }
-      if (running.size >= config.AI_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve))
-      if (closed) return
-      await generate(message, userId, room.title)
+      const release = await slot.catch(() => undefined)
+      if (!release) return // shutting down
+      try {
+        if (!closed) await generate(message, userId, room.title)
+      } finally {
+        release()
+      }
     } finally {
       await holds.release(holdKey)
     }
@@ -179,7 +187,6 @@ export async function createAssistant({
     } finally {
       clearTimeout(timer)
       running.delete(generation)
-      waiting.shift()?.()
       await settle()
     }
   }
@@ -285,7 +292,7 @@ export async function createAssistant({
     async close() {
       closed = true
       for (const generation of running) abort(generation, 'shutdown')
-      for (const resolve of waiting.splice(0)) resolve()
+      closing.abort()
       await bus.unsubscribe(STOP_CHANNEL)
     },
   }

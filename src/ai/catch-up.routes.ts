@@ -12,7 +12,8 @@ const DESCRIPTION = `Summarizes, for the caller alone, the messages of the room 
 caller's \`last_read_seq\`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
 Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
 Nothing unread: \`message_count: 0\`, \`text: ""\`, \`usage: null\`, \`from_seq\` = after_seq + 1, \`to_seq\` =
-after_seq, and no model is asked. 503 when the assistant is not configured, fails or times out.
+after_seq, and no model is asked. 503 when the assistant is not configured, is busy (it waits for one of the
+AI_CONCURRENCY slots the room replies also take, in a bounded line), fails or times out.
 
 With \`Accept: text/event-stream\` the answer is 200 \`text/event-stream\` instead, each event as
 \`event: <name>\\ndata: <JSON>\\n\\n\`: \`start {from_seq, to_seq, message_count}\`, then \`delta {text}\` as the
@@ -59,16 +60,17 @@ export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const catchUp = await prepareCatchUp(app.deps, model, req.actor, req.params.id, req.body)
+      const signal = cancellation(reply)
+      const catchUp = await prepareCatchUp(app.deps, model, req.actor, req.params.id, req.body, signal)
       const { from_seq, to_seq, message_count } = catchUp
-      if (req.headers.accept?.includes('text/event-stream')) return streamEvents(reply, catchUp)
-      const summary = await catchUp.summarize({ signal: cancellation(reply) })
+      if (req.headers.accept?.includes('text/event-stream')) return streamEvents(reply, catchUp, signal)
+      const summary = await catchUp.summarize({ signal })
       return { text: summary.text, from_seq, to_seq, message_count, usage: summary.usage }
     },
   )
 
   /** Sends `start` at once, `delta`s as the model writes, then `done` or `error`, and ends the stream. */
-  function streamEvents(reply: FastifyReply, catchUp: PreparedCatchUp): FastifyReply {
+  function streamEvents(reply: FastifyReply, catchUp: PreparedCatchUp, signal: AbortSignal): FastifyReply {
     const events = new PassThrough()
     // A write after the client went away has nowhere to go: it is dropped, not an error.
     events.on('error', () => {})
@@ -79,7 +81,7 @@ export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { from_seq, to_seq, message_count } = catchUp
     write('start', { from_seq, to_seq, message_count })
     catchUp
-      .summarize({ signal: cancellation(reply), onText: (text) => write('delta', { text }) })
+      .summarize({ signal, onText: (text) => write('delta', { text }) })
       .then(
         (summary) => write('done', summary),
         (error: unknown) => {

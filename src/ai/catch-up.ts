@@ -124,11 +124,13 @@ export interface PreparedCatchUp extends CatchUpRangeView {
   summarize(options: SummarizeOptions): Promise<CatchUpSummaryView>
 }
 
-type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage'>
+type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage' | 'aiSlots'>
 
 /**
  * Everything that can refuse a catch-up, before a byte of an answer is sent (so that a refusal still has
- * its status): the rate limit, the caller's access, the assistant being configured, the budgets.
+ * its status): the rate limit, the caller's access, the assistant being configured, the budgets, and
+ * one of the AI_CONCURRENCY slots the assistant's replies also take (waited for in line; 503 when the
+ * line is full). `signal`: the caller going away, which also ends a wait for a slot.
  */
 export async function prepareCatchUp(
   deps: CatchUpDeps,
@@ -136,6 +138,7 @@ export async function prepareCatchUp(
   actor: Pick<Actor, 'id' | 'username'>,
   sessionId: number,
   input: CatchUpInput,
+  signal: AbortSignal,
 ): Promise<PreparedCatchUp> {
   await deps.limits.hit('catch_up', actor.id)
   await loadJoinedSession(deps.db, actor, sessionId)
@@ -159,6 +162,11 @@ export async function prepareCatchUp(
   if (refusal) throw new AppError('rate_limited', refusal, undefined, secondsUntil(nextReset()))
   const settings = await loadRoomAssistant(deps.db, deps.config, sessionId)
   const turns = catchUpTurns(actor.username, settings.instructions, messages)
+  const slot = deps.aiSlots.acquire(signal)
+  if (!slot) throw new AppError('unavailable', 'The assistant is busy; try again shortly')
+  const release = await slot.catch((reason: unknown) => {
+    throw new AppError('unavailable', typeof reason === 'string' ? reason : 'The catch-up was cancelled')
+  })
 
   return {
     ...range,
@@ -197,6 +205,7 @@ export async function prepareCatchUp(
       } catch (error) {
         if (reason !== 'full') throw failure(reason, signal, config.AI_TIMEOUT_MS, error, model.log)
       } finally {
+        release()
         clearTimeout(timer)
         signal.removeEventListener('abort', cancel)
         summary.flush()

@@ -393,6 +393,27 @@ describe('concurrency: AI_CONCURRENCY', () => {
     expect((await errorFor(socket, first.id)).detail).toMatch(/stopped/i)
     expect((await replyTo(socket, second.id)).content).toBe(SHORT_REPLY)
   })
+
+  test('a catch-up takes a slot too: it waits while a reply holds the only one, then is answered', async () => {
+    const room = await titledRoom(api)
+    const socket = await online(api, room.owner, room.id)
+    fake.mode = { kind: 'hang' }
+    await send(api, room.id, room.member, '@assistant hold the slot')
+    await until(() => requestsFor(fake, room.title).length === 1, 'the reply reaches the model', WAIT_MS)
+    const asked = fake.requests.length
+
+    const catchUp = api.post(`${API}/chat/sessions/${room.id}/catch-up`, { after_seq: 0 }, room.member.token)
+    // Given time to reach the model, it does not: it is waiting for the slot.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(fake.requests.length).toBe(asked)
+
+    fake.mode = { kind: 'answer', reply: 'They asked the assistant to hold the slot.' }
+    socket.send({ type: 'ai_stop', session_id: room.id })
+    const res = await catchUp
+    expect(res.status).toBe(200)
+    expect((await res.json()).text).toBe('They asked the assistant to hold the slot.')
+    expect(fake.requests.length).toBe(asked + 1)
+  })
 })
 
 describe('per-user share: one user holds at most 2 replies running or waiting', () => {

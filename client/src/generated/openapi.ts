@@ -503,7 +503,8 @@ export interface paths {
          *     caller's `last_read_seq`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
          *     Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
          *     Nothing unread: `message_count: 0`, `text: ""`, `usage: null`, `from_seq` = after_seq + 1, `to_seq` =
-         *     after_seq, and no model is asked. 503 when the assistant is not configured, fails or times out.
+         *     after_seq, and no model is asked. 503 when the assistant is not configured, is busy (it waits for one of the
+         *     AI_CONCURRENCY slots the room replies also take, in a bounded line), fails or times out.
          *
          *     With `Accept: text/event-stream` the answer is 200 `text/event-stream` instead, each event as
          *     `event: <name>\ndata: <JSON>\n\n`: `start {from_seq, to_seq, message_count}`, then `delta {text}` as the
