@@ -1,5 +1,6 @@
 // createClient: the HTTP API with the login's tokens, and one socket shared by every room followed.
 import { type Api, createApi } from './api.js'
+import { type CatchUpOptions, type CatchUpResult, streamCatchUp } from './catch-up.js'
 import {
   Connection,
   type ConnectionState,
@@ -54,6 +55,12 @@ export interface InsurgeClient {
   logout(): Promise<void>
   /** The room with this id, followed over the client's socket (the same object until it is closed). */
   room(id: number): Room
+  /**
+   * A summary, for this person alone, of what they have not read in room `id`, streamed as the model
+   * writes it (`onText`); resolves with the whole of it. Failures are ApiErrors (503 when the model
+   * fails); aborting `signal` stops the model and rejects with its reason.
+   */
+  catchUp(id: number, options?: CatchUpOptions): Promise<CatchUpResult>
   /**
    * Opens the socket now rather than with the first room followed, and keeps it open: to hear of
    * rooms this person is added to (`joined`) while no room is open. Needs a login.
@@ -133,6 +140,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
       }
       return room
     },
+    catchUp: (id, catchUpOptions) => streamCatchUp(transport, id, catchUpOptions),
     connect: () => connection.connect(),
     on: (event, listener) => events.on(event, listener),
     close() {

@@ -1,5 +1,6 @@
 // @insurge/client: a typed TypeScript SDK for Insurge. See docs/client.md.
 export type { Api, ArgsOf, CallOptions, OperationId, ResultOf } from './api.js'
+export type { CatchUpOptions, CatchUpResult } from './catch-up.js'
 export {
   type ClientEvents,
   type ClientOptions,

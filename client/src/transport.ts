@@ -106,6 +106,17 @@ export class Transport {
 
   /** Sends one request and returns its parsed body (undefined for 204), or throws an ApiError. */
   async request<T>(spec: RequestSpec): Promise<T> {
+    const response = await this.respond(spec)
+    if (response.status === 204) return undefined as T
+    const text = await response.text()
+    return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  /**
+   * Sends one request (refreshing the access token once on a 401) and returns the successful response
+   * with its body unread, for a caller that reads it as a stream; throws an ApiError otherwise.
+   */
+  async respond(spec: RequestSpec): Promise<Response> {
     spec.signal?.throwIfAborted()
     let token = spec.auth ? await this.accessToken() : undefined
     let response = await this.send(spec, token)
@@ -118,9 +129,7 @@ export class Transport {
       }
     }
     if (!response.ok) throw await errorFromResponse(response)
-    if (response.status === 204) return undefined as T
-    const text = await response.text()
-    return (text ? JSON.parse(text) : undefined) as T
+    return response
   }
 
   private async send(spec: RequestSpec, token?: string): Promise<Response> {

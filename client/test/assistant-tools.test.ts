@@ -96,3 +96,29 @@ test('a call whose signal is already aborted is not sent; one that is not aborte
   expect(me.email).toBe(ada.email)
   expect(log.slice(sent)).toEqual(['200 /api/v1/users/me'])
 })
+
+test('client.catchUp streams the summary as it is written; a failure is an ApiError, and a refusal comes before the stream', async () => {
+  const ada = await api.signUp()
+  const room = await createRoom(api, ada, { session_type: 'private', ai_mode: 'off' })
+  for (const text of ['the launch moved to Friday', 'the venue is Hall B', 'doors open at nine'])
+    await send(api, room.id, ada, text)
+  const client = await clientFor(api.url, ada)
+
+  const summary = 'Friday launch, in Hall B, doors at nine.'
+  fake.mode = { kind: 'answer', reply: summary, chunkSize: 4, delayMs: 30 }
+  const pieces: string[] = []
+  const result = await client.catchUp(room.id, { afterSeq: 0, onText: (text) => pieces.push(text) })
+  expect(result).toMatchObject({ from_seq: 1, to_seq: 3, message_count: 3, text: summary })
+  expect(result.usage?.prompt_tokens).toBeGreaterThan(0)
+  expect(pieces.length).toBeGreaterThan(1)
+  expect(pieces.join('')).toBe(summary)
+
+  fake.mode = { kind: 'fail', status: 500 }
+  await expect(client.catchUp(room.id, { afterSeq: 0 })).rejects.toMatchObject({
+    name: 'ApiError',
+    status: 503,
+    detail: expect.stringMatching(/could not summarize/),
+  })
+  const other = await createRoom(api, await api.signUp(), { session_type: 'private', ai_mode: 'off' })
+  await expect(client.catchUp(other.id)).rejects.toMatchObject({ name: 'ApiError', status: 404 })
+})

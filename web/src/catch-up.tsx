@@ -1,5 +1,5 @@
 // "Catch-up": the assistant's summary, for this person alone, of what the room said after their read marker
-// as it was when they opened the room (DESIGN section 10). Nothing is posted; the server answers once.
+// as it was when they opened the room (DESIGN section 10), shown as the model writes it. Nothing is posted.
 import type { ResultOf } from '@insurge/client'
 import { signal, useSignal } from '@preact/signals'
 import { useEffect, useRef } from 'preact/hooks'
@@ -28,22 +28,27 @@ const count = new Intl.NumberFormat()
 
 export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onClose: () => void }) {
   const result = useSignal<CatchUp | null>(null)
+  // The summary so far, while it is being written.
+  const written = useSignal('')
   const busy = useSignal(false)
   const failed = useSignal(false)
   // Aborted when the dialog closes: the request ends, and the server stops asking the model.
   const asking = useRef(new AbortController())
 
   const ask = async () => {
-    const api = client.value?.api
-    if (!api) return
+    const current = client.value
+    if (!current) return
     const { signal } = asking.current
     busy.value = true
     failed.value = false
+    written.value = ''
     try {
-      const answer = await api.catchUp({
-        path: { id: props.sessionId },
-        body: { after_seq: props.afterSeq },
+      const answer = await current.catchUp(props.sessionId, {
+        afterSeq: props.afterSeq,
         signal,
+        onText: (text) => {
+          written.value += text
+        },
       })
       if (!signal.aborted) result.value = answer
     } catch (error) {
@@ -77,6 +82,7 @@ export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onCl
           {status}
         </p>
         {answer && answer.message_count > 0 && <p class="catch-up-text">{answer.text}</p>}
+        {!answer && busy.value && written.value && <p class="catch-up-text">{written.value}</p>}
         {failed.value && !busy.value && (
           <div class="actions">
             <button type="button" onClick={() => void ask()}>

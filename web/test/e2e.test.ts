@@ -310,12 +310,18 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await rooms.getByRole('link', { name: `${title} 3 unread` }).click()
     await messageLog(bob).getByText('Bring the banners').waitFor(WAIT)
 
-    fake.mode = { kind: 'answer', reply: 'ada moved the venue to Hall B; doors open at nine.', delayMs: 40 }
+    const summary = 'ada moved the venue to Hall B; doors open at nine.'
+    fake.mode = { kind: 'answer', reply: summary, delayMs: 80 }
     const asked = fake.requests.length
     await bob.getByRole('button', { name: 'Catch up' }).click()
     const dialog = bob.getByRole('dialog', { name: 'Catch-up' })
     await dialog.getByRole('status').filter({ hasText: 'Summarizing…' }).waitFor(WAIT)
-    await dialog.getByText('ada moved the venue to Hall B; doors open at nine.').waitFor(WAIT)
+    // Shown as it is written: the text appears with its first piece, a part of the summary.
+    const firstShown = (await dialog.locator('.catch-up-text').textContent(WAIT)) ?? ''
+    expect(firstShown.length).toBeGreaterThan(0)
+    expect(firstShown.length).toBeLessThan(summary.length)
+    expect(summary.startsWith(firstShown)).toBe(true)
+    await dialog.getByText(summary).waitFor(WAIT)
     await dialog.getByRole('status').filter({ hasText: 'Summary of 3 messages' }).waitFor(WAIT)
     // The model read what came after Bob's read marker as it was when he opened the room, nothing older.
     const prompt = fake.requests.slice(asked).map((r) => r.messages.at(-1)?.content ?? '')
