@@ -31,7 +31,7 @@ export async function streamCatchUp(
   })
   if (!response.body) throw new ApiError(response.status, 'network', 'The catch-up came without a body')
   const reader = response.body.getReader()
-  // Cancelling the body itself on abort lets the connection go at once (in Node too, not only in browsers).
+  // Aborting cancels the body too, so that a read waiting for the next event ends at once.
   const { signal } = options
   const cancel = () => {
     reader.cancel(signal?.reason).catch(() => {})
