@@ -103,6 +103,9 @@ export class Room implements RoomLink {
   private olderLoad: Promise<number> | null = null
   private lastReadSent = -1
   private notifyQueued = false
+  private subscribedBefore = false
+  /** While the newest page is read again after a reconnect: the messages changed meanwhile by frames. */
+  private changedDuringRefresh: Set<number> | undefined
   private readonly ahead = new Map<number, Message>()
   private readonly byId = new Map<number, Message>()
   private readonly pending = new Map<string, PendingSend>()
@@ -207,6 +210,10 @@ export class Room implements RoomLink {
     if (this.closed || !this.loaded) return
     this.subscribing = true
     this.connection.send({ type: 'subscribe', session_id: this.id, after_seq: this.lastSeq })
+    // Resuming replays only newer messages: edits, deletions and reactions made to held ones while the
+    // socket was down are read again from the newest page.
+    if (this.subscribedBefore) void this.refreshNewest()
+    this.subscribedBefore = true
     // Replies in progress are announced again to a new subscription (with their text so far).
     if (this.replies.size) {
       this.replies.clear()
@@ -425,8 +432,31 @@ export class Room implements RoomLink {
     this.replace({ ...held, reactions: reactions.filter((r) => r.count > 0) })
   }
 
+  /**
+   * After a reconnect: the newest page read again, and each held message in it that changed while the
+   * socket was down put in its place, unless a frame changed it meanwhile (the frame is newer).
+   * Older held messages are not read again. A failure is left for the next reconnect.
+   */
+  private async refreshNewest(): Promise<void> {
+    const changed = new Set<number>()
+    this.changedDuringRefresh = changed
+    try {
+      const page = await this.page({ limit: this.pageSize })
+      if (this.closed) return
+      for (const message of page) {
+        const held = this.byId.get(message.id)
+        if (held && !changed.has(message.id) && differs(held, message)) this.replace(message)
+      }
+    } catch {
+      // Not read this time: the held copies stay as they were until the next reconnect.
+    } finally {
+      if (this.changedDuringRefresh === changed) this.changedDuringRefresh = undefined
+    }
+  }
+
   /** Puts a changed copy of a held message in its place (each change is a new object). */
   private replace(message: Message): void {
+    this.changedDuringRefresh?.add(message.id)
     const index = this.indexOf(message.seq)
     if (index < 0) return
     this.messages[index] = message
@@ -577,4 +607,14 @@ export class Room implements RoomLink {
 function messageOf(frame: Extract<ServerFrame, { type: 'chat_message' | 'message_updated' }>): Message {
   const { type: _type, timestamp: _timestamp, ...message } = frame
   return message as Message
+}
+
+/** Whether the server's copy of a message says something the held one does not. */
+function differs(held: Message, current: Message): boolean {
+  return (
+    held.content !== current.content ||
+    held.edited_at !== current.edited_at ||
+    held.deleted_at !== current.deleted_at ||
+    JSON.stringify(held.reactions) !== JSON.stringify(current.reactions)
+  )
 }

@@ -4,7 +4,7 @@
 import { ApiError, type InsurgeClient } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
-import { closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
+import { API, closeAppWithModel, startAppWithModel, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite, send } from '../../test/helpers/chat.js'
 import type { FakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
@@ -207,6 +207,42 @@ describe('gaps, duplicates and cut sockets', () => {
     await until(() => room.messages.length === 3, 'bob holds all three')
     expect(proxy.dropped).toBe(1)
     expect(contents(room.messages)).toEqual(['before', 'lost on the way', 'after'])
+    expectContiguous(room.messages)
+  })
+
+  test('edits, deletions and reactions missed while the socket was down are read again after the reconnect', async () => {
+    const { b, roomId, ada, bob } = await pair(proxy.url)
+    const room = b.room(roomId)
+    await room.ready
+    await until(() => b.connection.state === 'open', 'bob’s socket is open')
+    const first = await send(api, roomId, ada, 'first')
+    const second = await send(api, roomId, ada, 'second')
+    await until(() => room.messages.length === 2, 'bob holds both')
+    // Bob hears nothing of what changes next, as if his socket were down.
+    proxy.dropped = 0
+    proxy.drop = (text) => /"type":"(message_updated|message_deleted|reaction_added)"/.test(text)
+    const path = `${API}/chat/sessions/${roomId}/messages`
+    const edit = await api.request('PATCH', `${path}/${first.id}`, {
+      body: { content: 'first, edited' },
+      token: ada.token,
+    })
+    expect(edit.status).toBe(200)
+    const reaction = await api.put(
+      `${path}/${first.id}/reactions/${encodeURIComponent('👍')}`,
+      undefined,
+      bob.token,
+    )
+    expect(reaction.status).toBe(204)
+    expect((await api.delete(`${path}/${second.id}`, ada.token)).status).toBe(204)
+    await until(() => proxy.dropped === 3, 'the three frames are held back')
+    expect(contents(room.messages)).toEqual(['first', 'second'])
+
+    proxy.drop = null
+    proxy.cut()
+    await until(() => room.messages[0]?.content === 'first, edited', 'bob reads the edit again', 10_000)
+    await until(() => room.messages[1]?.deleted_at !== null, 'and the deletion')
+    expect(room.messages[0]?.reactions).toEqual([{ emoji: '👍', count: 1, me: true }])
+    expect(room.messages[1]?.content).toBe('')
     expectContiguous(room.messages)
   })
 
