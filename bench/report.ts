@@ -78,6 +78,23 @@ export function ratioOf(a: number | string | boolean | null | undefined, b: type
 }
 
 /**
+ * Run `run` of a pair: `a` and `b` back to back, `a` first in even runs and `b` first in odd ones, so
+ * that neither side always has the machine as the other left it. Results in the order [a, b].
+ */
+export async function pairInTurn<A, B>(
+  run: number,
+  a: () => Promise<A>,
+  b: () => Promise<B>,
+): Promise<[A, B]> {
+  if (run % 2 === 0) {
+    const first = await a()
+    return [first, await b()]
+  }
+  const first = await b()
+  return [await a(), first]
+}
+
+/**
  * The median of per-run ratios a[i] / b[i] of one figure: each pair ran back to back, so a machine whose
  * speed drifts between runs (a shared 2-core host) moves both sides of a pair alike.
  */

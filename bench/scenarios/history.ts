@@ -11,6 +11,7 @@ import {
   fmt,
   medianFigures,
   pairedRatio,
+  pairInTurn,
   ratioOf,
   type ScenarioOutcome,
 } from '../report.js'
@@ -69,12 +70,15 @@ export async function history(context: ScenarioContext): Promise<ScenarioOutcome
     const app: Figures[] = []
     const base: Figures[] = []
     const helloRuns: Figures[] = []
+    const [insurgePid, barePid] = [insurge.pid, bareChat.pid]
     for (let i = 0; i < settings.runs; i++) {
       // Each run is a pair, Insurge and the bare server back to back, in turn first and second.
-      const insurgeFirst = i % 2 === 0
-      const c0 = insurgeFirst ? undefined : await runHttpLoad(barePages, [bareChat.pid])
-      const a = withCpuPerPage(await runHttpLoad(pages, [insurge.pid]))
-      const c = withCpuPerPage(c0 ?? (await runHttpLoad(barePages, [bareChat.pid])))
+      const pair = await pairInTurn(
+        i,
+        () => runHttpLoad(pages, [insurgePid]),
+        () => runHttpLoad(barePages, [barePid]),
+      )
+      const [a, c] = pair.map(withCpuPerPage) as [Figures, Figures]
       const b = await runHttpLoad(bare, [hello.pid])
       log(
         `pages: ${Math.round(a.rps as number)} req/s p99 ${a.p99_ms} ms (server cpu ${a.server_cpu}, ${a.cpu_ms_per_page} ms per page, load cpu ${a.load_cpu}); bare server: ${Math.round(c.rps as number)} req/s p99 ${c.p99_ms} ms (server cpu ${c.server_cpu}, ${c.cpu_ms_per_page} ms per page): ratio ${ratioOf(a.rps, c.rps)}; hello: ${Math.round(b.rps as number)} req/s (load cpu ${b.load_cpu})`,

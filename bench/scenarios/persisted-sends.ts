@@ -11,6 +11,7 @@ import {
   fmt,
   medianFigures,
   pairedRatio,
+  pairInTurn,
   ratioOf,
   round,
   type ScenarioOutcome,
@@ -86,9 +87,11 @@ export async function persistedSends(context: ScenarioContext): Promise<Scenario
         const bareRuns: Figures[] = []
         for (let i = 0; i < settings.runs; i++) {
           // Each run is a pair, Insurge and the bare server back to back, in turn first and second.
-          const c0 = i % 2 === 0 ? undefined : await runHttpLoad(bareLoad, [bare.pid])
-          const a = await runHttpLoad(load, [server.pid])
-          const c = c0 ?? (await runHttpLoad(bareLoad, [bare.pid]))
+          const [a, c] = await pairInTurn(
+            i,
+            () => runHttpLoad(load, [server.pid]),
+            () => runHttpLoad(bareLoad, [bare.pid]),
+          )
           const b = await runPgbench({
             databaseUrl: deployment.env.DATABASE_URL as string,
             script: SEND_SQL,
