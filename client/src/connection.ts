@@ -51,6 +51,12 @@ interface ConnectionEvents extends Record<string, unknown> {
 
 const OPEN = 1
 
+/** The page's window in a browser, which says when the device loses and regains its network. */
+const page = globalThis as {
+  addEventListener?: (type: 'online' | 'offline', listener: () => void) => void
+  removeEventListener?: (type: 'online' | 'offline', listener: () => void) => void
+}
+
 export class Connection {
   state: ConnectionState = 'closed'
   private socket: WebSocketLike | null = null
@@ -78,6 +84,30 @@ export class Connection {
     this.baseMs = options.baseMs ?? 500
     this.maxMs = options.maxMs ?? 10_000
     this.heartbeatMs = options.heartbeatMs ?? 25_000
+    page.addEventListener?.('offline', this.wentOffline)
+    page.addEventListener?.('online', this.cameOnline)
+  }
+
+  /**
+   * The browser lost its network: the socket would stay silently open until the pings give up (up to
+   * 2 x heartbeatMs), so it is dropped now and the rooms show that they are reconnecting.
+   */
+  private readonly wentOffline = (): void => {
+    if (this.stopped) return
+    const socket = this.socket
+    if (socket) {
+      socket.close(4000, 'Offline')
+      this.dropped(1006, 'Offline')
+    } else if (this.opening || this.retryTimer) this.setState('reconnecting')
+  }
+
+  /** The network is back: a reconnect waiting out its backoff starts now, from the first attempt. */
+  private readonly cameOnline = (): void => {
+    if (this.stopped || this.socket || this.opening || !this.retryTimer) return
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.attempt = 0
+    void this.open()
   }
 
   on<K extends keyof ConnectionEvents>(event: K, listener: (value: ConnectionEvents[K]) => void): () => void {
@@ -284,6 +314,8 @@ export class Connection {
   }
 
   close(): void {
+    page.removeEventListener?.('offline', this.wentOffline)
+    page.removeEventListener?.('online', this.cameOnline)
     this.stop()
     this.rooms.clear()
     this.events.clear()
