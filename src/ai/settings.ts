@@ -79,13 +79,17 @@ export async function updateAssistantSettings(
   patch: AssistantSettingsInput,
 ): Promise<AssistantSettingsView> {
   await deps.limits.hit('manage', actor.id)
-  const models = roomModels(deps.config)
-  if (patch.model !== undefined && !models.includes(patch.model))
-    throw new AppError('invalid', `model must be one of the models this server offers: ${models.join(', ')}`)
   const settings = await deps.db.transaction(async (tx) => {
     await lockSession(tx, sessionId)
     const visible = await loadVisibleSession(tx, actor, sessionId)
     assertCan(visible.role, 'update_session')
+    // Only after access: whoever may not change the room learns nothing from it, not even the models.
+    const models = roomModels(deps.config)
+    if (patch.model !== undefined && !models.includes(patch.model))
+      throw new AppError(
+        'invalid',
+        `model must be one of the models this server offers: ${models.join(', ')}`,
+      )
     const now = new Date()
     if (patch.mode !== undefined && patch.mode !== visible.session.aiMode)
       await tx

@@ -10,7 +10,7 @@ import {
   type TestApi,
   type TestUser,
 } from '../helpers/app.js'
-import { send, titledRoom } from '../helpers/chat.js'
+import { roomWithRoles, send, titledRoom } from '../helpers/chat.js'
 import {
   type FakeOpenAI,
   type FakeRequest,
@@ -144,6 +144,23 @@ describe('settings per room', () => {
       context_messages: 20,
       instructions: '',
     })
+  })
+
+  test('access comes before the model name: a viewer gets 403 and an outsider of a private room 404, whatever the model', async () => {
+    const room = await titledRoom(api, 'invite_only')
+    const mine = await roomWithRoles(api, 'private')
+    for (const model of ['gpt-evil', 'fake-large']) {
+      const byViewer = await api.put(assistantPath(room.id), { model }, room.viewer.token)
+      expect(byViewer.status, model).toBe(403)
+      expect((await byViewer.json()).code).toBe('forbidden')
+      const byOutsider = await api.put(assistantPath(mine.id), { model }, mine.outsider.token)
+      expect(byOutsider.status, model).toBe(404)
+      expect((await byOutsider.json()).code).toBe('not_found')
+    }
+    // The owner still learns which models there are.
+    const byOwner = await api.put(assistantPath(mine.id), { model: 'gpt-evil' }, mine.owner.token)
+    expect(byOwner.status).toBe(422)
+    expect((await settingsOf(api, mine.id, mine.owner)).model).toBe('fake-small')
   })
 
   test('the next reply uses them: model, context size, and the instructions as a separate delimited system message', async () => {
