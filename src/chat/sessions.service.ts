@@ -4,7 +4,14 @@ import { alias } from 'drizzle-orm/pg-core'
 import type { AssistantSettingsView } from '../ai/settings.schemas.js'
 import type { Actor } from '../auth/actor.js'
 import type { Executor } from '../db/connect.js'
-import { chatMessages, chatParticipants, chatSessions, type SessionType, users } from '../db/schema.js'
+import {
+  chatMessages,
+  chatParticipants,
+  chatSessions,
+  roomAssistants,
+  type SessionType,
+  users,
+} from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import {
@@ -247,6 +254,7 @@ export async function updateSession(
     if (patch.session_type === 'private' && count > 1) {
       throw new AppError('conflict', 'A session with other participants cannot be made private')
     }
+    const now = new Date()
     const [session] = await tx
       .update(chatSessions)
       .set({
@@ -255,11 +263,17 @@ export async function updateSession(
         sessionType: patch.session_type,
         maxParticipants: patch.max_participants,
         aiMode: patch.ai_mode,
-        updatedAt: new Date(),
+        updatedAt: now,
       })
       .where(eq(chatSessions.id, sessionId))
       .returning()
     if (!session) throw sessionNotFound()
+    // The mode is one of the assistant's settings too (GET /assistant): their updated_at moves with it.
+    if (patch.ai_mode !== undefined && patch.ai_mode !== visible.session.aiMode)
+      await tx
+        .insert(roomAssistants)
+        .values({ sessionId, updatedAt: now })
+        .onConflictDoUpdate({ target: roomAssistants.sessionId, set: { updatedAt: now } })
   })
   return announceSessionUpdate(deps, actor, sessionId)
 }

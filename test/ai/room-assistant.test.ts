@@ -163,6 +163,33 @@ describe('settings per room', () => {
     expect((await settingsOf(api, mine.id, mine.owner)).model).toBe('fake-small')
   })
 
+  test('updated_at moves with every change, the mode’s too, whichever route changed it', async () => {
+    const room = await titledRoom(api, 'public')
+    const stamps = [(await settingsOf(api, room.id, room.member)).updated_at]
+    const later = async (change: () => Promise<Response>, mode: string) => {
+      // Timestamps are in milliseconds: let one pass, so that a change shows.
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect((await change()).status).toBe(200)
+      const settings = await settingsOf(api, room.id, room.member)
+      expect(settings.mode).toBe(mode)
+      expect(Date.parse(settings.updated_at)).toBeGreaterThan(Date.parse(stamps.at(-1) as string))
+      stamps.push(settings.updated_at)
+    }
+    const roomPath = `${API}/chat/sessions/${room.id}`
+    await later(() => api.put(roomPath, { ai_mode: 'always' }, room.owner.token), 'always')
+    await later(
+      () => api.put(assistantPath(room.id), { instructions: 'Be brief.' }, room.admin.token),
+      'always',
+    )
+    await later(() => api.put(roomPath, { ai_mode: 'off' }, room.admin.token), 'off')
+    await later(() => api.put(assistantPath(room.id), { mode: 'mention' }, room.owner.token), 'mention')
+    // A change to the room that is not the assistant's leaves the settings' updated_at alone.
+    expect((await api.put(roomPath, { title: `${room.title} renamed` }, room.owner.token)).status).toBe(200)
+    expect((await settingsOf(api, room.id, room.member)).updated_at).toBe(stamps.at(-1))
+    expect((await api.put(roomPath, { ai_mode: 'mention' }, room.owner.token)).status).toBe(200)
+    expect((await settingsOf(api, room.id, room.member)).updated_at).toBe(stamps.at(-1))
+  })
+
   test('the next reply uses them: model, context size, and the instructions as a separate delimited system message', async () => {
     const room = await titledRoom(api, 'public')
     const socket = await sockets.online(room.owner, room.id)
