@@ -11,7 +11,9 @@ const validators = Object.fromEntries(
   Object.entries(clientFrames).map(([type, schema]) => [type, Compile(schema as TSchema)]),
 ) as Record<ClientFrameType, ReturnType<typeof Compile>>
 
-export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; code: string; detail: string }
+export type ParsedFrame =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: string; detail: string; context?: ErrorContext }
 
 /**
  * Parses one text frame from a client. Never throws: a bad frame is an answer, not a crash.
@@ -26,12 +28,17 @@ export function parseClientFrame(text: string, defaultSessionId: number | null =
     return { ok: false, code: 'invalid_json', detail: 'Frames must be JSON objects' }
   }
   if (containsNul(text, parsed)) {
-    return { ok: false, code: 'invalid_frame', detail: 'Text must not contain the NUL character (U+0000)' }
+    return {
+      ok: false,
+      code: 'invalid_frame',
+      detail: 'Text must not contain the NUL character (U+0000)',
+      ...(isObject(parsed) ? { context: contextOf(parsed) } : {}),
+    }
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     return { ok: false, code: 'invalid_frame', detail: 'Frames must be JSON objects with a type' }
   }
-  const value = withPythonDefaults(parsed as Record<string, unknown>, defaultSessionId)
+  const value = withPythonDefaults(parsed, defaultSessionId)
   const type = value.type
   // An own property: `type in validators` also found "constructor" and "toString" on the prototype.
   if (typeof type !== 'string' || !isClientFrameType(type)) {
@@ -47,6 +54,7 @@ export function parseClientFrame(text: string, defaultSessionId: number | null =
       ok: false,
       code: 'invalid_frame',
       detail: `Invalid ${type} frame: ${firstProblem(validator, value)}`,
+      context: contextOf(value),
     }
   }
   return { ok: true, frame: value as ClientFrame }
@@ -84,6 +92,28 @@ const now = () => new Date().toISOString()
 
 /** The error frame's optional fields: those of the client frame that failed, when it had them. */
 type ErrorContext = Partial<Pick<ServerFrameOf<'error'>, 'session_id' | 'client_msg_id'>>
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * The room and client_msg_id of a frame that failed validation, where they are valid themselves: a
+ * client can then tell which of its sends was refused (a blank or too long message) and stop retrying it.
+ */
+function contextOf(value: Record<string, unknown>): ErrorContext {
+  const { session_id: sessionId, client_msg_id: clientMsgId } = value
+  return {
+    ...(typeof sessionId === 'number' &&
+    Number.isInteger(sessionId) &&
+    sessionId >= 1 &&
+    sessionId <= 2_147_483_647
+      ? { session_id: sessionId }
+      : {}),
+    ...(typeof clientMsgId === 'string' && clientMsgId.length >= 1 && clientMsgId.length <= 100
+      ? { client_msg_id: clientMsgId }
+      : {}),
+  }
+}
 
 export const frames = {
   system(sessionId: number | null, content: string): ServerFrameOf<'system_message'> {

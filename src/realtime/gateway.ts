@@ -271,7 +271,7 @@ function createFrameHandler(app: FastifyInstance, hub: Hub, log: FastifyBaseLogg
   async function handle(connection: Connection, text: string): Promise<void> {
     const parsed = parseClientFrame(text, connection.defaultSessionId)
     if (!parsed.ok) {
-      hub.sendTo(connection, frames.error(parsed.code, parsed.detail))
+      hub.sendTo(connection, frames.error(parsed.code, parsed.detail, parsed.context))
       return
     }
     const frame = parsed.frame

@@ -266,6 +266,26 @@ describe('client frames', () => {
     expect(await history(roomId, owner)).toEqual([])
   })
 
+  test('an invalid send names its room and client_msg_id, so the client can tell which send was refused', async () => {
+    const socket = await online(owner, roomId)
+    socket.send(
+      JSON.stringify({ type: 'chat_message', session_id: roomId, content: ' ', client_msg_id: 'c-1' }),
+    )
+    expect(await socket.nextOf('error')).toEqual({
+      type: 'error',
+      code: 'invalid_frame',
+      detail: expect.stringContaining('content'),
+      session_id: roomId,
+      client_msg_id: 'c-1',
+    })
+    // Fields that are themselves invalid are not echoed back.
+    socket.send(JSON.stringify({ type: 'chat_message', session_id: -1, content: 'hi', client_msg_id: '' }))
+    const error = await socket.nextOf('error')
+    expect(error.code).toBe('invalid_frame')
+    expect(error).not.toHaveProperty('session_id')
+    expect(error).not.toHaveProperty('client_msg_id')
+  })
+
   test('a frame just under 64 KiB is answered; one over 64 KiB closes the socket with 1009', async () => {
     const socket = await online(owner, roomId)
     const frameOf = (size: number) => {
