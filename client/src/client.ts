@@ -8,7 +8,7 @@ import {
   type WebSocketConstructor,
 } from './connection.js'
 import { Emitter } from './emitter.js'
-import { Room, type RoomOptions } from './room.js'
+import { FollowedRoom, type Room, type RoomOptions } from './room.js'
 import { Transport } from './transport.js'
 import type { Tokens, User } from './types.js'
 
@@ -90,7 +90,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
   const connection = new Connection(transport, options.WebSocket, options.reconnect)
   connection.on('joined', (joined) => events.emit('joined', joined))
   const api = createApi(transport)
-  const rooms = new Map<number, Room>()
+  const rooms = new Map<number, FollowedRoom>()
   if (options.tokens) transport.setTokens(options.tokens)
 
   const client: InsurgeClient = {
@@ -129,7 +129,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
     room(id) {
       let room = rooms.get(id)
       if (!room) {
-        room = new Room(
+        room = new FollowedRoom(
           id,
           transport,
           connection,

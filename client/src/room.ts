@@ -59,7 +59,44 @@ export interface RoomOptions {
   pageSize?: number
   /** How long a frame ahead of a gap waits for the missing ones before they are read over HTTP (ms). */
   gapWaitMs?: number
+  /**
+   * How long a reply in progress may go without a word before it is given up (default 120,000 ms): a
+   * server that dies mid-reply never ends it. The server ends its own replies within AI_TIMEOUT_MS.
+   */
+  assistantIdleMs?: number
 }
+
+/** A room followed over the client's socket (`client.room(id)`). */
+export interface Room {
+  readonly id: number
+  /** The room's messages held, oldest first, in seq order, with no gap and no duplicate. */
+  readonly messages: readonly Message[]
+  /** False once the first message of the room is held. */
+  readonly hasOlder: boolean
+  /** Resolves once the newest page is read and the room is followed; rejects if it cannot be read. */
+  readonly ready: Promise<void>
+  /** The highest seq held with nothing missing below it. */
+  readonly seq: number
+  /** The assistant's replies being written now, oldest first. */
+  readonly assistantReplies: readonly AssistantReply[]
+  /** Listens to one of the room's events; returns a function that stops listening. */
+  on<K extends keyof RoomEvents>(event: K, listener: (value: RoomEvents[K]) => void): () => void
+  loadOlder(limit?: number): Promise<number>
+  /**
+   * Sends a message; resolves with it once it is stored and held in `messages`, exactly once across
+   * reconnects. A message the server refuses (blank, too long, not allowed) rejects with an ApiError.
+   */
+  send(content: string): Promise<Message>
+  setTyping(isTyping: boolean): boolean
+  stopAssistant(): boolean
+  /** Moves this person's read marker to the newest message held. */
+  markRead(): Promise<void>
+  /** Stops following the room; sends still waiting are rejected. */
+  close(): void
+}
+
+/** What a message may be (the server's rules): some text that is not only spaces, up to 10,000 characters. */
+const MAX_CONTENT = 10_000
 
 interface PendingSend {
   clientMsgId: string
@@ -86,12 +123,9 @@ const STATUS_OF: Record<string, number> = {
 const TEMPORARY = new Set(['rate_limited', 'unavailable', 'internal'])
 const FILL_PAGE = 200
 
-export class Room implements RoomLink {
-  /** The room's messages held, oldest first; older pages come with `loadOlder()`. */
+export class FollowedRoom implements Room, RoomLink {
   readonly messages: Message[] = []
-  /** False once the first message of the room is held. */
   hasOlder = true
-  /** Resolves once the newest page is read and the room is followed; rejects if it cannot be read. */
   readonly ready: Promise<void>
 
   private lastSeq = 0
@@ -112,19 +146,23 @@ export class Room implements RoomLink {
   /** Acknowledged sends whose message is not held yet: client_msg_id -> seq. */
   private readonly acked = new Map<string, number>()
   private readonly replies = new Map<number, AssistantReply>()
+  /** Per reply in progress: when it is given up if nothing more is heard of it. */
+  private readonly replyTimers = new Map<number, ReturnType<typeof setTimeout>>()
   private readonly events = new Emitter<RoomEvents>()
   private readonly pageSize: number
   private readonly gapWaitMs: number
+  private readonly assistantIdleMs: number
 
   constructor(
     readonly id: number,
     private readonly transport: Transport,
     private readonly connection: Connection,
-    private readonly forget: (room: Room) => void,
+    private readonly forget: (room: FollowedRoom) => void,
     options: RoomOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 50
     this.gapWaitMs = options.gapWaitMs ?? 150
+    this.assistantIdleMs = options.assistantIdleMs ?? 120_000
     this.ready = this.load()
     this.ready.catch(() => {})
   }
@@ -133,12 +171,10 @@ export class Room implements RoomLink {
     return this.events.on(event, listener)
   }
 
-  /** The assistant's replies being written now, oldest first. */
   get assistantReplies(): readonly AssistantReply[] {
     return [...this.replies.values()]
   }
 
-  /** The highest seq held with nothing missing below it (down to the first message held). */
   get seq(): number {
     return this.lastSeq
   }
@@ -176,7 +212,6 @@ export class Room implements RoomLink {
     })
   }
 
-  /** Reads the page before the oldest message held; resolves with how many were added. */
   loadOlder(limit = this.pageSize): Promise<number> {
     this.olderLoad ??= this.readOlder(limit).finally(() => {
       this.olderLoad = null
@@ -216,7 +251,7 @@ export class Room implements RoomLink {
     this.subscribedBefore = true
     // Replies in progress are announced again to a new subscription (with their text so far).
     if (this.replies.size) {
-      this.replies.clear()
+      for (const replyTo of [...this.replies.keys()]) this.forgetReply(replyTo)
       this.events.emit('assistant', [])
     }
     for (const send of this.pending.values()) if (!send.retryTimer) this.transmit(send)
@@ -249,8 +284,7 @@ export class Room implements RoomLink {
       case 'ai_start':
         // A resumed subscription announces the replies in progress again: one already held keeps its text.
         if (!this.replies.has(frame.reply_to) && !this.answered(frame.reply_to)) {
-          this.replies.set(frame.reply_to, { replyTo: frame.reply_to, text: '', complete: true })
-          this.events.emit('assistant', this.assistantReplies)
+          this.setReply({ replyTo: frame.reply_to, text: '', complete: true })
         }
         return
       case 'ai_delta':
@@ -265,9 +299,7 @@ export class Room implements RoomLink {
         })
         return
       case 'ai_error':
-        this.replies.delete(frame.reply_to)
-        this.events.emit('assistant', this.assistantReplies)
-        this.events.emit('assistantError', { replyTo: frame.reply_to, detail: frame.detail })
+        this.replyFailed(frame.reply_to, frame.detail)
         return
       case 'typing':
         this.events.emit('typing', frame)
@@ -344,7 +376,7 @@ export class Room implements RoomLink {
     this.messages.push(message)
     this.byId.set(message.id, message)
     this.lastSeq = message.seq
-    if (message.role === 'assistant' && message.reply_to !== null && this.replies.delete(message.reply_to)) {
+    if (message.role === 'assistant' && message.reply_to !== null && this.forgetReply(message.reply_to)) {
       this.events.emit('assistant', this.assistantReplies)
     }
     const clientMsgId = message.client_msg_id
@@ -370,8 +402,9 @@ export class Room implements RoomLink {
   private acknowledged(clientMsgId: string, seq: number): void {
     if (!this.pending.has(clientMsgId)) return
     this.acked.set(clientMsgId, seq)
-    // The message itself follows on the room's stream; if it is ahead of a gap, the fill brings it.
-    if (seq > this.lastSeq + 1) this.scheduleFill()
+    // The message itself follows on the room's stream; if it is ahead of a gap, or its frame was lost
+    // on the way, the fill brings it.
+    if (seq > this.lastSeq) this.scheduleFill()
   }
 
   /** The highest seq known to exist: frames waiting ahead of a gap, and acknowledged sends. */
@@ -498,8 +531,7 @@ export class Room implements RoomLink {
     )
     if (use.status === 'done' && running >= 0) tools[running] = use
     else tools.push(use)
-    this.replies.set(replyTo, { ...reply, tools })
-    this.events.emit('assistant', this.assistantReplies)
+    this.setReply({ ...reply, tools })
   }
 
   private delta(replyTo: number, offset: number, delta: string): void {
@@ -512,8 +544,36 @@ export class Room implements RoomLink {
     else if (reply.text === '') reply.text = delta
     else reply.text += delta // a piece went missing: keep what came; the stored reply replaces it
     if (offset === 0) reply.complete = true
-    this.replies.set(replyTo, { ...reply })
+    this.setReply({ ...reply })
+  }
+
+  /** A reply in progress heard of (started, written to, searching): it is given up if then unheard of. */
+  private setReply(reply: AssistantReply): void {
+    this.replies.set(reply.replyTo, reply)
+    clearTimeout(this.replyTimers.get(reply.replyTo))
+    this.replyTimers.set(
+      reply.replyTo,
+      later(this.assistantIdleMs, () =>
+        this.replyFailed(
+          reply.replyTo,
+          'The assistant’s reply was interrupted (nothing more was heard of it); ask again',
+        ),
+      ),
+    )
     this.events.emit('assistant', this.assistantReplies)
+  }
+
+  /** Removes a reply in progress; true if there was one. */
+  private forgetReply(replyTo: number): boolean {
+    clearTimeout(this.replyTimers.get(replyTo))
+    this.replyTimers.delete(replyTo)
+    return this.replies.delete(replyTo)
+  }
+
+  private replyFailed(replyTo: number, detail: string): void {
+    this.forgetReply(replyTo)
+    this.events.emit('assistant', this.assistantReplies)
+    this.events.emit('assistantError', { replyTo, detail })
   }
 
   /**
@@ -532,11 +592,13 @@ export class Room implements RoomLink {
   // ---- writing -------------------------------------------------------------------------------
 
   /**
-   * Sends a message and resolves with it once it is stored and held in `messages`. Across reconnects
-   * it is sent again with the same client_msg_id until then, so it is stored exactly once.
+   * Across reconnects a send goes again with the same client_msg_id until its message is held, so it is
+   * stored exactly once. What the server would refuse in any case is refused here without sending it.
    */
   send(content: string): Promise<Message> {
     if (this.closed) return Promise.reject(new ApiError(0, 'closed', 'This room is closed'))
+    const problem = contentProblem(content)
+    if (problem) return Promise.reject(new ApiError(422, 'invalid', problem))
     return new Promise<Message>((resolve, reject) => {
       const send: PendingSend = { clientMsgId: newClientMsgId(), content, resolve, reject, failures: 0 }
       this.pending.set(send.clientMsgId, send)
@@ -553,17 +615,14 @@ export class Room implements RoomLink {
     })
   }
 
-  /** Tells the others this person is (or stopped) typing; false when the socket is down. */
   setTyping(isTyping: boolean): boolean {
     return this.connection.send({ type: 'typing', session_id: this.id, is_typing: isTyping })
   }
 
-  /** Stops the assistant's replies in progress in this room; false when the socket is down. */
   stopAssistant(): boolean {
     return this.connection.send({ type: 'ai_stop', session_id: this.id })
   }
 
-  /** Moves this person's read marker to the newest message held. */
   async markRead(): Promise<void> {
     const seq = this.lastSeq
     if (seq <= this.lastReadSent) return
@@ -584,7 +643,6 @@ export class Room implements RoomLink {
     this.events.emit('ended', error)
   }
 
-  /** Stops following the room; sends still waiting are rejected. */
   close(): void {
     this.shut(new ApiError(0, 'closed', 'The room was closed before the message was stored'))
   }
@@ -593,6 +651,8 @@ export class Room implements RoomLink {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.gapTimer)
+    for (const timer of this.replyTimers.values()) clearTimeout(timer)
+    this.replyTimers.clear()
     this.connection.unfollow(this)
     this.forget(this)
     for (const send of this.pending.values()) {
@@ -601,6 +661,16 @@ export class Room implements RoomLink {
     }
     this.pending.clear()
   }
+}
+
+/** Why the server would refuse this content, or null: the same rules as its chat_message frame. */
+function contentProblem(content: string): string | null {
+  if (typeof content !== 'string') return 'A message must be text'
+  if (!/\S/.test(content)) return 'A message must have some text that is not only spaces'
+  // Counted in characters (code points), as the server counts: an emoji is one.
+  if (content.length > MAX_CONTENT && [...content].length > MAX_CONTENT)
+    return `A message can be at most ${MAX_CONTENT.toLocaleString('en')} characters long`
+  return null
 }
 
 /** A chat_message or message_updated frame as a Message (without the frame's `type` and `timestamp`). */

@@ -7,6 +7,7 @@ import type { Room } from '@insurge/client'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { createRoom, invite } from '../../test/helpers/chat.js'
+import { startFakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { type Instance, spawnInstance } from '../../test/helpers/instances.js'
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js'
 import { clientFor, closeClients, contents, expectContiguous, until } from './helpers.js'
@@ -24,22 +25,22 @@ async function proxyTo(url: string): Promise<TcpProxy> {
   proxies.push(proxy)
   return proxy
 }
-async function instance(): Promise<Instance> {
-  const started = await spawnInstance(primary)
+async function instance(env?: Record<string, string>): Promise<Instance> {
+  const started = await spawnInstance(primary, { env })
   instances.push(started)
   return started
 }
 
 /** Ada and Bob in a new room, each with a client of their own address. */
-async function pairVia(urlA: string, urlB: string) {
+async function pairVia(urlA: string, urlB: string, aiMode: 'off' | 'always' = 'off', options = {}) {
   const [ada, bob] = await Promise.all([primary.signUp(), primary.signUp()])
-  const room = await createRoom(primary, ada, { session_type: 'invite_only', ai_mode: 'off' })
+  const room = await createRoom(primary, ada, { session_type: 'invite_only', ai_mode: aiMode })
   await invite(primary, room.id, ada, bob)
-  const [a, b] = await Promise.all([clientFor(urlA, ada), clientFor(urlB, bob)])
+  const [a, b] = await Promise.all([clientFor(urlA, ada, options), clientFor(urlB, bob, options)])
   const [ra, rb] = [a.room(room.id), b.room(room.id)]
   await Promise.all([ra.ready, rb.ready])
   await until(() => a.connection.state === 'open' && b.connection.state === 'open', 'both sockets are open')
-  return { roomId: room.id, ra, rb }
+  return { roomId: room.id, a, b, ra, rb }
 }
 
 /** Both send PER_CLIENT messages, one every `gapMs`; `during(i)` runs before the i-th pair. */
@@ -86,15 +87,67 @@ describe.runIf(onPostgres)('servers that go away', () => {
     const first = await instance()
     const proxy = await proxyTo(first.url)
     const { ra, rb } = await pairVia(proxy.url, proxy.url)
+    let down = false
+    let sentWhileDown = 0
+    let restarted: Promise<void> | undefined
     const resolved = await talk(ra, rb, 25, async (i) => {
-      if (i !== PER_CLIENT / 2) return
+      if (i === PER_CLIENT / 2) {
+        await first.kill()
+        proxy.cut()
+        down = true
+        // Sends keep being made while no server is up; they wait and go once one is.
+        restarted = instance().then((second) => {
+          proxy.target = second.url
+          down = false
+        })
+      }
+      if (down) sentWhileDown += 2
+    })
+    await restarted
+    expect(sentWhileDown).toBeGreaterThan(0)
+    await expectEveryMessageOnceInBoth(ra, rb, resolved)
+  }, 120_000)
+
+  test('the server is killed while the assistant writes: the question stays, and both clients give the reply up', async () => {
+    const fake = await startFakeOpenAI()
+    try {
+      // A reply that would take 20 s: 200 pieces, one every 100 ms.
+      fake.mode = { kind: 'answer', reply: 'word '.repeat(200), chunkSize: 5, delayMs: 100 }
+      const env = { OPENAI_BASE_URL: fake.baseUrl }
+      const first = await instance(env)
+      const proxy = await proxyTo(first.url)
+      const { a, b, ra, rb } = await pairVia(proxy.url, proxy.url, 'always', {
+        room: { assistantIdleMs: 1_500 },
+      })
+      const errors: number[] = []
+      for (const room of [ra, rb]) room.on('assistantError', ({ replyTo }) => errors.push(replyTo))
+      const question = await ra.send('a long answer, please')
+      const writing = (room: Room) => (room.assistantReplies[0]?.text.length ?? 0) >= 10
+      await until(() => writing(ra) && writing(rb), 'both show the reply being written', 15_000)
+
       await first.kill()
       proxy.cut()
-      // Sends keep being made while no server is up; they wait and go once one is.
-      const second = await instance()
+      const second = await instance(env)
       proxy.target = second.url
-    })
-    await expectEveryMessageOnceInBoth(ra, rb, resolved)
+      // Nothing ends the reply now: each client gives it up once nothing more is heard of it (a
+      // new subscription may announce it again from what the dead instance left, and it goes again).
+      const settled = () =>
+        a.connection.state === 'open' &&
+        b.connection.state === 'open' &&
+        [ra, rb].every((room) => room.assistantReplies.length === 0) &&
+        errors.filter((id) => id === question.id).length >= 2
+      await until(settled, 'both clients gave the reply up', 20_000)
+      await new Promise((resolve) => setTimeout(resolve, 3_000))
+      expect(ra.assistantReplies).toEqual([])
+      expect(rb.assistantReplies).toEqual([])
+      for (const room of [ra, rb]) {
+        expect(room.messages.map((m) => m.id)).toContain(question.id)
+        expect(room.messages.some((m) => m.role === 'assistant')).toBe(false)
+        expectContiguous(room.messages)
+      }
+    } finally {
+      await fake.close()
+    }
   }, 120_000)
 
   test.runIf(onPostgresAndRedis)(

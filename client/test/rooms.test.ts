@@ -210,6 +210,46 @@ describe('gaps, duplicates and cut sockets', () => {
     expectContiguous(room.messages)
   })
 
+  test('a send whose own message frame is lost resolves once the ack is heard: the message is read over HTTP', async () => {
+    const { a, roomId } = await pair(proxy.url)
+    const room = a.room(roomId)
+    await room.ready
+    await until(() => a.connection.state === 'open', 'ada’s socket is open')
+    proxy.dropped = 0
+    proxy.drop = (text) => text.includes('"type":"chat_message"') && text.includes('"content":"mine, lost"')
+    const sent = await room.send('mine, lost')
+    expect(proxy.dropped).toBe(1)
+    expect(sent.content).toBe('mine, lost')
+    expect(contents(room.messages)).toEqual(['mine, lost'])
+    expectContiguous(room.messages)
+  })
+
+  test('a message the server cannot store (blank, too long, a NUL) rejects once with a sentence and is not sent again', async () => {
+    const { a, roomId } = await pair()
+    const room = a.room(roomId)
+    await room.ready
+    // Refused here, by the server's rules, without a round trip.
+    for (const content of ['', '   \n ', 'x'.repeat(10_001)]) {
+      const error = await room.send(content).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ApiError)
+      expect(error).toMatchObject({
+        status: 422,
+        code: 'invalid',
+        detail: expect.stringMatching(/^A message/),
+      })
+    }
+    // 10,000 characters counted as the server counts them: an emoji is one.
+    expect((await room.send('😀'.repeat(10_000))).content).toBe('😀'.repeat(10_000))
+    // Refused by the server (a NUL cannot be stored): its error names the send, which rejects.
+    const refused = await room.send('nul \u0000 inside').catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ApiError)
+    expect(refused).toMatchObject({ status: 422, code: 'invalid_frame' })
+    // Nothing waits to be sent again after a reconnect: the next send is the only one stored.
+    expect((await room.send('after')).content).toBe('after')
+    const stored = await a.api.listMessages({ path: { id: roomId }, query: { limit: 10 } })
+    expect(stored.map((m) => m.content.length)).toEqual([10_000 * 2, 'after'.length])
+  })
+
   test('edits, deletions and reactions missed while the socket was down are read again after the reconnect', async () => {
     const { b, roomId, ada, bob } = await pair(proxy.url)
     const room = b.room(roomId)
