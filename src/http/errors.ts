@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, type ErrorCode, type FieldError } from '../errors.js'
-import { MAX_BYTES_KEYWORD } from './schemas.js'
+import { type AjvError, describeValidation } from './validation-detail.js'
 
 const STATUS = {
   unauthenticated: 401,
@@ -37,14 +37,6 @@ const UNREACHABLE_CODES = new Set([
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
 ])
-
-interface AjvError {
-  instancePath: string
-  keyword: string
-  message?: string
-  params: Record<string, unknown>
-  parentSchema?: Record<string, unknown>
-}
 
 /**
  * Errors Fastify raises before a route runs (a malformed URL such as /reactions/%FF), given the
@@ -110,11 +102,10 @@ export function registerErrorHandlers(app: FastifyInstance): void {
       return sendError(reply, STATUS[error.code], error.code, error.detail, error.errors)
     }
     if (error.validation) {
-      const errors = error.validation.map((e) =>
-        toFieldError(error.validationContext ?? 'body', e as AjvError),
+      const { detail, errors } = describeValidation(
+        error.validationContext ?? 'body',
+        error.validation as AjvError[],
       )
-      const first = errors[0]
-      const detail = first ? `Invalid ${first.path}: ${first.message}` : 'Invalid request'
       return sendError(reply, 422, 'invalid', detail, errors)
     }
     if (isUnstorableText(error)) {
@@ -147,25 +138,6 @@ function isJson(reply: FastifyReply): boolean {
 function sendError(reply: FastifyReply, status: number, code: string, detail: string, errors?: FieldError[]) {
   if (status === 401) reply.header('WWW-Authenticate', 'Bearer')
   return reply.code(status).send(errors ? { detail, code, errors } : { detail, code })
-}
-
-function toFieldError(context: string, e: AjvError): FieldError {
-  const segments = e.instancePath.split('/').filter(Boolean)
-  if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
-    segments.push(e.params.missingProperty)
-  }
-  if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
-    segments.push(e.params.additionalProperty)
-  }
-  const path = [context, ...segments].join('.')
-  if (e.keyword === MAX_BYTES_KEYWORD)
-    return { path, message: `is longer than ${e.parentSchema?.[MAX_BYTES_KEYWORD]} bytes in UTF-8` }
-  if (e.keyword === 'required') return { path, message: 'is required' }
-  if (e.keyword === 'pattern' && e.params.pattern === '\\S') return { path, message: 'must not be blank' }
-  if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
-    return { path, message: `must be one of: ${e.params.allowedValues.join(', ')}` }
-  }
-  return { path, message: e.message ?? 'is invalid' }
 }
 
 /** 22021 character_not_in_repertoire, 22P05 untranslatable_character: a NUL in a query string, say. */

@@ -171,3 +171,56 @@ test('a malformed URL (bad percent-encoding) is 422 in the project shape, not Fa
   expect(res.status).toBe(422)
   expect(await res.json()).toMatchObject({ code: 'invalid', detail: expect.any(String) })
 })
+
+describe('a 422’s detail is a sentence naming the field by its name, not the schema’s words', () => {
+  test('a username too short: the sentence in detail, and errors as before, for programs', async () => {
+    const res = await api.post(`${API}/auth/register`, registration({ username: 'ab' }))
+    const body = await expectError(res, 422, 'invalid')
+    expect(body.detail).toBe('username must be at least 3 characters long')
+    expect(body.errors).toEqual([{ path: 'body.username', message: 'must NOT have fewer than 3 characters' }])
+  })
+
+  test.each([
+    ['a username too long', { username: 'a'.repeat(51) }, 'username must be at most 50 characters long'],
+    [
+      'a username with a space',
+      { username: 'ada lovelace' },
+      'username may contain only letters, digits, dots, underscores and hyphens',
+    ],
+    ['a missing email', { email: undefined }, 'email is required'],
+    ['a bad email', { email: 'not-an-email' }, 'email must be a valid email address'],
+    [
+      'a password of 37 é (74 bytes in UTF-8)',
+      { password: 'é'.repeat(37) },
+      'password must be at most 72 bytes long in UTF-8 (an accented letter takes 2, an emoji 4)',
+    ],
+    ['a first name that is a number', { first_name: 7 }, 'first_name must be a string or null'],
+  ])('sign-up with %s', async (_name, overrides, detail) => {
+    const body = await expectError(await api.post(`${API}/auth/register`, registration(overrides)), 422)
+    expect(body.detail).toBe(detail)
+  })
+
+  test.each([
+    ['an empty title', { title: '' }, 'title must not be empty'],
+    ['a blank title', { title: '   ' }, 'title must not be blank'],
+    ['a title that is a number', { title: 12 }, 'title must be a string'],
+    [
+      'an unknown type',
+      { title: 'Room', session_type: 'secret' },
+      'session_type must be one of: public, invite_only, private',
+    ],
+    ['room for one', { title: 'Room', max_participants: 1 }, 'max_participants must be at least 2'],
+  ])('a new room with %s', async (_name, payload, detail) => {
+    const user = await api.signUp()
+    const res = await api.post(`${API}/chat/sessions`, payload, user.token)
+    expect((await expectError(res, 422)).detail).toBe(detail)
+  })
+
+  test('a path parameter out of range, or not finite', async () => {
+    const user = await api.signUp()
+    const zero = await expectError(await api.get(`${API}/chat/sessions/0`, user.token), 422)
+    expect(zero.detail).toBe('id must be at least 1')
+    const huge = await expectError(await api.get(`${API}/chat/sessions/1e309`, user.token), 422)
+    expect(huge.detail).toBe('id must be a finite number')
+  })
+})
