@@ -29,6 +29,25 @@ describe('the web app', () => {
     expect((await client.json()).message).toMatch(/Welcome/)
   })
 
+  test('only a client that prefers HTML to JSON (by q-value) is redirected', async () => {
+    const cases: [string, boolean][] = [
+      ['application/json, text/html;q=0.1', false],
+      ['text/html;q=0.5, application/json', false],
+      ['text/html, application/json', false],
+      ['*/*', false],
+      ['text/html;q=0', false],
+      ['application/json;q=0.9, text/html', true],
+      ['text/*, application/json;q=0.5', true],
+      ['text/html;level=1;q=0.9, */*;q=0.8', true],
+      ['Text/HTML, application/json;q=0.999', true],
+    ]
+    for (const [accept, redirected] of cases) {
+      const res = await fetch(`${api.url}/`, { headers: { accept }, redirect: 'manual' })
+      await res.body?.cancel()
+      expect(res.status, accept).toBe(redirected ? 302 : 200)
+    }
+  })
+
   test('/app/ is the app’s page, not cached, with a content security policy; /app redirects there', async () => {
     const res = await api.get('/app/')
     expect(res.status).toBe(200)

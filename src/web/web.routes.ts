@@ -54,5 +54,39 @@ export async function webRoutes(app: FastifyInstance, root = WEB_DIST): Promise<
   )
 }
 
-/** A browser asking for `/` (it accepts HTML) is shown the app; API clients keep the JSON welcome. */
-export const wantsHtml = (accept: string | undefined): boolean => !!accept && /\btext\/html\b/.test(accept)
+/**
+ * A browser asking for `/` is shown the app; API clients keep the JSON welcome. Only a client that prefers
+ * HTML to JSON is a browser here: `application/json, text/html;q=0.1`, any type at all, or no Accept is not.
+ */
+export const wantsHtml = (accept: string | undefined): boolean => {
+  if (!accept) return false
+  const html = acceptQuality(accept, 'text/html')
+  return html > 0 && html > acceptQuality(accept, 'application/json')
+}
+
+/**
+ * How much an Accept header wants `mediaType`: the q of the most specific range that matches it
+ * (`text/html` over `text/*` over any type, RFC 9110 section 12.5.1), 0 when none does. A range with a
+ * malformed q is left out, as if absent.
+ */
+function acceptQuality(accept: string, mediaType: string): number {
+  const wildcard = `${mediaType.split('/')[0]}/*`
+  let specificity = -1
+  let quality = 0
+  for (const range of accept.split(',')) {
+    const [media = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase())
+    const rank = media === mediaType ? 2 : media === wildcard ? 1 : media === '*/*' ? 0 : -1
+    if (rank < 0 || rank < specificity) continue
+    const weight = params.find((param) => /^q\s*=/.test(param))
+    const q = weight === undefined ? 1 : qvalue(weight.replace(/^q\s*=\s*/, ''))
+    if (q === undefined) continue
+    quality = rank > specificity ? q : Math.max(quality, q)
+    specificity = rank
+  }
+  return quality
+}
+
+/** RFC 9110's qvalue: 0 to 1 with at most three decimals; undefined when it is not one. */
+function qvalue(text: string): number | undefined {
+  return /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(text) ? Number(text) : undefined
+}
