@@ -74,6 +74,8 @@ export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onCl
       : answer.message_count === 0
         ? 'Nothing new since you last read.'
         : `Summary of ${count.format(answer.message_count)} ${answer.message_count === 1 ? 'message' : 'messages'}`
+  // The summary, or what the model has written of it so far.
+  const shown = answer ? (answer.message_count > 0 ? answer.text : '') : busy.value ? written.value : ''
   return (
     <Dialog title="Catch-up" onClose={props.onClose} wide>
       <div class="stack">
@@ -81,8 +83,11 @@ export function CatchUpDialog(props: { sessionId: number; afterSeq: number; onCl
         <p role="status" class="muted">
           {status}
         </p>
-        {answer && answer.message_count > 0 && <p class="catch-up-text">{answer.text}</p>}
-        {!answer && busy.value && written.value && <p class="catch-up-text">{written.value}</p>}
+        {shown && (
+          <section aria-label="Summary" aria-busy={!answer}>
+            <p class="catch-up-text">{shown}</p>
+          </section>
+        )}
         {failed.value && !busy.value && (
           <div class="actions">
             <button type="button" onClick={() => void ask()}>

@@ -317,7 +317,7 @@ describe.skipIf(missing)('the web app in a browser', () => {
     const dialog = bob.getByRole('dialog', { name: 'Catch-up' })
     await dialog.getByRole('status').filter({ hasText: 'Summarizing…' }).waitFor(WAIT)
     // Shown as it is written: the text appears with its first piece, a part of the summary.
-    const firstShown = (await dialog.locator('.catch-up-text').textContent(WAIT)) ?? ''
+    const firstShown = (await dialog.getByRole('region', { name: 'Summary' }).textContent(WAIT)) ?? ''
     expect(firstShown.length).toBeGreaterThan(0)
     expect(firstShown.length).toBeLessThan(summary.length)
     expect(summary.startsWith(firstShown)).toBe(true)
