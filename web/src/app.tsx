@@ -1,5 +1,5 @@
 // The app: the sign-in screen, or the sidebar and the main pane (a room, the public rooms, a welcome).
-import { useEffect } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { AlertRegion } from './alert-region.js'
 import { AuthScreen } from './auth.js'
 import { BrowseRooms } from './browse.js'
@@ -31,20 +31,38 @@ export function App() {
   )
 }
 
+/** The width under which the sidebar and the main pane are two screens (styles.css says the same). */
+const PHONE = '(max-width: 480px)'
+
+function usePhone(): boolean {
+  const [phone, setPhone] = useState(() => matchMedia(PHONE).matches)
+  useEffect(() => {
+    const query = matchMedia(PHONE)
+    const changed = () => setPhone(query.matches)
+    query.addEventListener('change', changed)
+    return () => query.removeEventListener('change', changed)
+  }, [])
+  return phone
+}
+
 function Workspace() {
   const view = route.value
+  // On a phone the room list is a screen of its own, the first one: it is the page's main content then.
+  const listScreen = usePhone() && view.view === 'home'
   return (
     <div class="workspace" data-view={view.view === 'home' ? 'list' : 'main'}>
-      <Sidebar />
-      <main class="main">
-        {view.view === 'room' ? (
-          <RoomView key={`${view.id}:${roomGeneration.value}`} id={view.id} />
-        ) : view.view === 'browse' ? (
-          <BrowseRooms />
-        ) : (
-          <Welcome />
-        )}
-      </main>
+      <Sidebar screen={listScreen} />
+      {!listScreen && (
+        <main class="main">
+          {view.view === 'room' ? (
+            <RoomView key={`${view.id}:${roomGeneration.value}`} id={view.id} />
+          ) : view.view === 'browse' ? (
+            <BrowseRooms />
+          ) : (
+            <Welcome />
+          )}
+        </main>
+      )}
     </div>
   )
 }

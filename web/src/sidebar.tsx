@@ -5,18 +5,24 @@ import { myRooms, type RoomSummary, roomsLoaded } from './rooms.js'
 import { roomHref, route } from './route.js'
 import { logOut, me } from './session.js'
 
-export function Sidebar() {
+/**
+ * Beside the main pane, a complementary landmark; on a phone's first screen, where it is all there is,
+ * the page's main landmark with the brand as its heading.
+ */
+export function Sidebar(props: { screen?: boolean }) {
   const creating = useSignal(false)
   const current = route.value
+  const Landmark = props.screen ? 'main' : 'aside'
+  const Brand = props.screen ? 'h1' : 'div'
   return (
-    <aside class="sidebar" aria-label="Your rooms">
+    <Landmark class="sidebar" aria-label={props.screen ? undefined : 'Your rooms'}>
       <div class="sidebar-top">
-        <div class="brand small">
+        <Brand class="brand small">
           <span class="brand-mark" aria-hidden="true">
             ◆
           </span>{' '}
           Insurge
-        </div>
+        </Brand>
         <div class="me">
           <span class="avatar" aria-hidden="true">
             {me.value?.username.slice(0, 1).toUpperCase()}
@@ -64,7 +70,7 @@ export function Sidebar() {
           }}
         />
       )}
-    </aside>
+    </Landmark>
   )
 }
 

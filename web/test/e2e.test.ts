@@ -128,6 +128,13 @@ describe.skipIf(missing)('the web app in a browser', () => {
       const page = await phone.newPage()
       await page.goto(`${api.url}/app/`)
       await signUp(page, newPerson('phone'))
+      // The room list, a phone's first screen, is the page's main content, under its one h1.
+      await page.getByRole('main').getByRole('navigation', { name: 'Rooms' }).waitFor(WAIT)
+      expect(await page.getByRole('heading', { level: 1 }).count()).toBe(1)
+      const { violations } = await new AxeBuilder({ page })
+        .withRules(['landmark-one-main', 'page-has-heading-one'])
+        .analyze()
+      expect(violations.map((v) => v.id)).toEqual([])
       await createRoom(page, 'On a phone', 'Public')
       await sendWithEnter(page, 'Small screens too')
       await messageLog(page).getByText('Small screens too').waitFor(WAIT)
