@@ -60,6 +60,7 @@ export function AuthScreen() {
               type="email"
               autocomplete="email"
               required
+              maxLength={254}
               value={email.value}
               onInput={(event) => {
                 email.value = event.currentTarget.value
@@ -73,6 +74,11 @@ export function AuthScreen() {
                 id="auth-username"
                 autocomplete="username"
                 required
+                // The server's rules (users.schemas.ts Username), checked before sending. The pattern is
+                // compiled with the v flag, where a class's hyphen must be escaped.
+                minLength={3}
+                maxLength={50}
+                pattern="[A-Za-z0-9._\-]+"
                 aria-describedby="username-hint"
                 value={username.value}
                 onInput={(event) => {
@@ -91,6 +97,8 @@ export function AuthScreen() {
               type="password"
               autocomplete={signingUp ? 'new-password' : 'current-password'}
               required
+              // 8 characters for a new one (its 72 bytes in UTF-8 are the server's to say: no attribute counts bytes).
+              minLength={signingUp ? 8 : undefined}
               aria-describedby={signingUp ? 'password-hint' : undefined}
               value={password.value}
               onInput={(event) => {

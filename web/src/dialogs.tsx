@@ -3,7 +3,7 @@ import { useSignal } from '@preact/signals'
 import type { ComponentChildren, TargetedSubmitEvent } from 'preact'
 import { useEffect, useId, useRef } from 'preact/hooks'
 import { AlertRegion, openDialogs } from './alert-region.js'
-import { attempt } from './alerts.js'
+import { attempt, showError } from './alerts.js'
 import { ASSISTANT_MODES, Options, ROOM_TYPES } from './room-choices.js'
 import { refreshRooms } from './rooms.js'
 import { navigate, roomHref } from './route.js'
@@ -74,7 +74,14 @@ export function NewRoomDialog(props: { onClose: () => void }) {
     event.preventDefault()
     const api = client.value?.api
     if (!api) return
-    const title = String(new FormData(event.currentTarget).get('title') ?? '').trim()
+    const form = event.currentTarget
+    const title = String(new FormData(form).get('title') ?? '').trim()
+    if (!title) {
+      // `required` lets spaces through, and the server would refuse them: say so here, with no request.
+      showError('A room needs a title: spaces alone are not one')
+      form.querySelector<HTMLInputElement>('[name="title"]')?.focus()
+      return
+    }
     busy.value = true
     const room = await attempt(() =>
       api.createSession({ body: { title, session_type: type.value, ai_mode: shownAiMode } }),

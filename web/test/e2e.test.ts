@@ -77,12 +77,39 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await fake?.close()
   })
 
-  test('a browser asking for / gets the app; both sign up; the log-in screen passes axe', async () => {
+  test('a browser asking for / gets the app; Ada signs up; the log-in screen passes axe', async () => {
     await ada.goto(`${api.url}/`)
     expect(new URL(ada.url()).pathname).toBe('/app/')
     expect(await seriousViolations(ada)).toEqual([])
     await signUp(ada, adaPerson)
+  })
+
+  test('signing up with what the server would refuse says why in a sentence; then Bob signs up', async () => {
     await bob.goto(`${bobsNetwork.url}/app/`)
+    const username = bob.getByRole('textbox', { name: 'Username' })
+    const password = bob.getByLabel('Password')
+    const signUpButton = bob.getByRole('button', { name: 'Sign up' })
+    const problem = () =>
+      username.evaluate((input) => (input as { validationMessage: string }).validationMessage)
+    await bob.getByRole('textbox', { name: 'Email' }).fill(bobPerson.email)
+    await password.fill(bobPerson.password)
+    // The server's rules for a username are the form's: the browser says what is wrong, nothing is sent.
+    await username.fill('bo')
+    await signUpButton.click()
+    expect(await problem()).toMatch(/\b3\b.*characters/)
+    await username.fill('bob smith')
+    await signUpButton.click()
+    expect(await problem()).not.toBe('')
+    expect(await bob.getByRole('alert').count()).toBe(0)
+    // 37 characters but 74 bytes: only the server can tell, and its sentence is what is shown.
+    await username.fill(bobPerson.username)
+    expect(await problem()).toBe('')
+    await password.fill('é'.repeat(37))
+    await signUpButton.click()
+    await bob
+      .getByRole('alert')
+      .filter({ hasText: /^password must be at most 72 bytes long in UTF-8/ })
+      .waitFor(WAIT)
     await signUp(bob, bobPerson)
   })
 
@@ -95,6 +122,15 @@ describe.skipIf(missing)('the web app in a browser', () => {
   })
 
   test('Ada creates an invite-only room and invites Bob, who finds it in his room list', async () => {
+    // A title of spaces alone is refused with a sentence before anything is sent.
+    await ada.getByRole('button', { name: 'New room' }).click()
+    const newRoom = ada.getByRole('dialog', { name: 'New room' })
+    await newRoom.getByRole('textbox', { name: 'Title' }).fill('   ')
+    await newRoom.getByRole('button', { name: 'Create' }).click()
+    await newRoom.getByRole('alert').filter({ hasText: 'A room needs a title' }).waitFor(WAIT)
+    await newRoom.getByRole('button', { name: 'Dismiss' }).click()
+    await ada.keyboard.press('Escape')
+    await newRoom.waitFor({ state: 'detached', ...WAIT })
     await createRoom(ada, title, 'Invite only')
     await ada.getByRole('button', { name: 'Members' }).click()
     await ada.getByRole('textbox', { name: 'Username' }).fill(bobPerson.username)
