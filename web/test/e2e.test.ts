@@ -1,10 +1,10 @@
 // The web app in a real browser (Debian's Chromium driven by playwright-core), against the real server
 // on a real port and a fake OpenAI-compatible server on loopback. Two people, each in a browser
 // context of their own: they sign up, one creates a room and invites the other, messages go both ways
-// live, the assistant's reply streams into both and Stop works, one goes offline while the other
-// sends and sees everything once when back, edits, deletions and reactions reach the other side, the
-// owner gives the room's assistant instructions that a member sees but cannot change, and one back
-// from elsewhere asks for a catch-up on what he missed.
+// live, the assistant's reply streams into both and Stop works, one goes offline (his connection cut,
+// then his browser's network) while the other sends and sees everything once when back, edits,
+// deletions and reactions reach the other side, the owner gives the room's assistant instructions that
+// a member sees but cannot change, and one back from elsewhere asks for a catch-up on what he missed.
 // Every element is found by its accessible name (DESIGN.md section 11), never by a CSS class.
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -210,6 +210,26 @@ describe.skipIf(missing)('the web app in a browser', () => {
       .toBe(0)
     for (const n of [1, 2, 3])
       expect(await messageLog(bob).getByText(`While you were away ${n}`).count()).toBe(1)
+  })
+
+  test('Bob’s browser loses its network: “Reconnecting…” within seconds, and back online he sees what Ada sent, once each and in order', async () => {
+    const reconnecting = bob.getByRole('status').filter({ hasText: 'Reconnecting…' })
+    const sent = [1, 2, 3].map((n) => `Sent while Bob was offline ${n}`)
+    await bobContext.setOffline(true)
+    try {
+      // The window's offline event, not the pings' 50 s of silence.
+      await reconnecting.waitFor({ timeout: 5_000 })
+      for (const text of sent) await sendWithEnter(ada, text)
+      await messageLog(ada).getByText('Sent while Bob was offline 3').waitFor(WAIT)
+    } finally {
+      await bobContext.setOffline(false)
+    }
+    for (const text of sent) await messageLog(bob).getByText(text).waitFor(WAIT)
+    await expect.poll(() => reconnecting.count(), WAIT).toBe(0)
+    const shown = (await messageLog(bob).getByRole('article').allTextContents()).filter((text) =>
+      text.includes('Sent while Bob was offline'),
+    )
+    expect(shown.map((text) => sent.findIndex((s) => text.includes(s)))).toEqual([0, 1, 2])
   })
 
   test('an edit, a deletion and a reaction by one appear on the other side', async () => {
