@@ -1,10 +1,11 @@
 // Takes the README's screenshots of the web app (docs/screenshots/*.png) on a laptop and a phone-sized
 // window: the app on a fresh in-memory server, two people talking, the assistant (a fake OpenAI-compatible
-// server on loopback) writing its reply. `npm run screenshots` (needs Chromium: see web/test/browser.ts).
+// server on loopback) writing its reply, the New room dialog, the public rooms to browse, and the room
+// list a phone opens on. `npm run screenshots` (needs Chromium: see web/test/browser.ts).
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { startTestApp } from '../test/helpers/app.js'
+import { API, startTestApp } from '../test/helpers/app.js'
 import { startFakeOpenAI } from '../test/helpers/fake-openai.js'
 import {
   browserMissing,
@@ -50,8 +51,36 @@ try {
   await grace.goto(`${api.url}/app/`)
   await signUp(grace, gracePerson)
 
-  for (const title of ['Design review', 'Random']) await createRoom(ada, title, 'Public')
-  await createRoom(ada, 'Launch plan', 'Invite only')
+  // Others' public rooms, so that browsing shows some to join.
+  for (const [username, title, description] of [
+    ['lin', 'Book club', 'This month: The Left Hand of Darkness'],
+    ['omar', 'Hiring', 'Open roles, referrals and interview loops'],
+  ] as const) {
+    const owner = await api.signUp({ username })
+    const created = await api.post(
+      `${API}/chat/sessions`,
+      { title, description, session_type: 'public' },
+      owner.token,
+    )
+    if (!created.ok) throw new Error(`Could not create ${title}: ${await created.text()}`)
+  }
+
+  for (const [title, first] of [
+    ['Design review', 'The onboarding mockups are up for comments.'],
+    ['Random', 'The coffee machine on the third floor works again.'],
+  ] as const) {
+    await createRoom(ada, title, 'Public')
+    await sendWithEnter(ada, first)
+    await messageLog(ada).getByText(first).waitFor()
+  }
+  // The New room dialog, filled in, before it creates the room.
+  await ada.getByRole('button', { name: 'New room' }).click()
+  const newRoom = ada.getByRole('dialog', { name: 'New room' })
+  await newRoom.getByRole('textbox', { name: 'Title' }).fill('Launch plan')
+  await newRoom.getByRole('combobox', { name: 'Type' }).selectOption({ label: 'Invite only' })
+  await shot(ada, 'laptop-new-room')
+  await newRoom.getByRole('button', { name: 'Create' }).click()
+  await ada.getByRole('heading', { name: 'Launch plan' }).waitFor()
   await ada.getByRole('button', { name: 'Members' }).click()
   await ada.getByRole('textbox', { name: 'Username' }).fill('grace')
   await ada.getByRole('button', { name: 'Invite', exact: true }).click()
@@ -73,11 +102,40 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 1_800))
   await shot(ada, 'laptop-room-assistant')
   await shot(grace, 'phone-room-assistant')
-  // The reply is stored (the Stop button goes) before the last two.
+  // The reply is stored (the Stop button goes) before the next two.
   await ada.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached', timeout: 30_000 })
   await grace.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached', timeout: 30_000 })
   await shot(ada, 'laptop-room')
   await shot(grace, 'phone-room')
+
+  // The public rooms: Join for the others' rooms, Open for one's own.
+  await ada.getByRole('link', { name: 'Browse public rooms' }).click()
+  await ada.getByRole('button', { name: 'Join' }).first().waitFor()
+  await shot(ada, 'laptop-browse')
+  await grace.getByRole('link', { name: 'Back to rooms' }).click()
+  await grace.getByRole('link', { name: 'Browse public rooms' }).click()
+  await grace.getByRole('button', { name: 'Join' }).first().waitFor()
+  await shot(grace, 'phone-browse')
+  // Grace joins one, and Ada writes in the other room while Grace is away from it.
+  await grace
+    .getByRole('listitem')
+    .filter({ hasText: 'Design review' })
+    .getByRole('button', { name: 'Join' })
+    .click()
+  await grace.getByRole('heading', { name: 'Design review' }).waitFor()
+  await ada
+    .getByRole('navigation', { name: 'Rooms' })
+    .getByRole('link', { name: /^Launch plan/ })
+    .click()
+  await sendWithEnter(ada, 'Pricing page reviewed: two typos, fixed.')
+  await sendWithEnter(ada, 'Grace, can you post the beta announcement?')
+  // The room list, the screen a phone opens on.
+  await grace.getByRole('link', { name: 'Back to rooms' }).click()
+  await grace
+    .getByRole('navigation', { name: 'Rooms' })
+    .getByRole('link', { name: 'Launch plan 2 unread' })
+    .waitFor()
+  await shot(grace, 'phone-rooms')
   process.stdout.write(`screenshots written to ${OUT}\n`)
 } finally {
   await browser.close()
