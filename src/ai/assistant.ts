@@ -12,7 +12,7 @@ import { type AiProvider, type ChatTurn, type ToolCall, ToolsRefusedError } from
 import type { Holds, WindowCounter } from './quota.js'
 import { createReplyText, type ReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
-import type { Slots } from './slots.js'
+import { HELD_PER_USER, HELD_REFUSAL, type Slots, userHoldKey } from './slots.js'
 import { MAX_TOOL_ROUNDS, ROOM_TOOLS, runTool, toolArguments } from './tools.js'
 import { createMeter, type Meter, settleUsage, type UsageBook } from './usage.js'
 
@@ -40,7 +40,7 @@ export interface AssistantOptions {
   provider: AiProvider | undefined
   bus: Bus
   quota: WindowCounter
-  /** Each user's replies running or waiting, across instances when Redis is configured. */
+  /** Each user's replies and catch-ups running or waiting, across instances when Redis is configured. */
   holds: Holds
   /** The instance's AI_CONCURRENCY slots, shared with catch-ups. */
   slots: Slots
@@ -50,11 +50,6 @@ export interface AssistantOptions {
 
 const STOP_CHANNEL = 'ai:stop'
 const QUOTA_WINDOW_MS = 60_000
-/**
- * Replies one user may hold running or waiting at once (across instances with Redis), so that one user
- * cannot take every slot and the queue.
- */
-const REPLIES_HELD_PER_USER = 2
 
 export async function createAssistant({
   deps,
@@ -67,6 +62,8 @@ export async function createAssistant({
   log,
 }: AssistantOptions): Promise<Assistant> {
   const { config } = deps
+  // Catch-ups take their holds through the slots they share with replies (Deps.aiSlots).
+  slots.holds = holds
   const running = new Set<Generation>()
   // Aborted at shutdown: replies still waiting for a slot leave the line.
   const closing = new AbortController()
@@ -81,13 +78,9 @@ export async function createAssistant({
     if (room.aiMode === 'mention' && !mentionsAssistant(message.content)) return
     // A hold is taken atomically (in Redis across instances): a burst of one user's messages cannot all pass.
     const userId = message.user_id
-    const holdKey = `ai:user:${userId}`
-    if (!(await holds.take(holdKey, REPLIES_HELD_PER_USER))) {
-      fail(
-        message.session_id,
-        message.id,
-        `You already have ${REPLIES_HELD_PER_USER} assistant replies running or waiting, the most one user may hold at once; ask again when one has finished`,
-      )
+    const holdKey = userHoldKey(userId)
+    if (!(await holds.take(holdKey, HELD_PER_USER))) {
+      fail(message.session_id, message.id, HELD_REFUSAL)
       return
     }
     try {

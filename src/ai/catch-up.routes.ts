@@ -10,7 +10,9 @@ import { CatchUpBody, CatchUpResult, type PreparedCatchUp, prepareCatchUp } from
 
 const DESCRIPTION = `Summarizes, for the caller alone, the messages of the room after \`after_seq\` (default: the
 caller's \`last_read_seq\`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
-Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
+Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent,
+checked before and again after waiting for the model). A user holds at most 2 assistant replies and catch-ups together running or waiting:
+beyond that, 429 with a sentence saying so (Retry-After: 5 seconds).
 Nothing unread: \`message_count: 0\`, \`text: ""\`, \`usage: null\`, \`from_seq\` = after_seq + 1, \`to_seq\` =
 after_seq, and no model is asked. 503 when the assistant is not configured, is busy (it waits for one of the
 AI_CONCURRENCY slots the room replies also take, in a bounded line), fails or times out.
@@ -24,20 +26,32 @@ status. Closing the connection stops the model.`
 export const catchUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireActor)
   const model = { provider: app.deps.provider, log: app.log }
-  // Catch-ups in progress, stopped at shutdown rather than keeping the server open until they finish.
-  const running = new Set<AbortController>()
+  // Catch-ups in progress, each with its answer sent: stopped at shutdown rather than keeping the server
+  // open until they finish.
+  const running = new Map<AbortController, Promise<void>>()
   app.addHook('preClose', async () => {
-    for (const controller of running) controller.abort('The server is shutting down; ask again in a moment')
+    for (const controller of running.keys())
+      controller.abort('The server is shutting down; ask again in a moment')
+    // Answered before the server closes: a keep-alive connection still answering when it closes stays
+    // open after, and the server's close waits for it.
+    await Promise.all(running.values())
   })
 
-  /** Aborted when the client goes away before the answer is complete, or when the server shuts down. */
+  /**
+   * Aborted when the request is over: the client went away before the answer was complete, the server
+   * shuts down, or the answer was sent (which gives back the hold and slot of a catch-up that was
+   * prepared and, after some failure, never summarized).
+   */
   function cancellation(reply: FastifyReply): AbortSignal {
     const controller = new AbortController()
-    running.add(controller)
-    reply.raw.on('close', () => {
-      running.delete(controller)
-      if (!reply.raw.writableFinished) controller.abort('The client went away')
+    const over = new Promise<void>((resolve) => {
+      reply.raw.on('close', () => {
+        running.delete(controller)
+        controller.abort(reply.raw.writableFinished ? 'The answer was sent' : 'The client went away')
+        resolve()
+      })
     })
+    running.set(controller, over)
     return controller.signal
   }
 

@@ -15,6 +15,7 @@ import { quotedData, roomInstructions } from './prompt.js'
 import type { AiProvider, ChatTurn } from './provider.js'
 import { createReplyText } from './reply-text.js'
 import { loadRoomAssistant } from './settings.js'
+import { HELD_PER_USER, HELD_REFUSAL, type Release, userHoldKey } from './slots.js'
 import { createMeter, nextReset, settleUsage } from './usage.js'
 
 /** The newest messages one catch-up reads; older unread ones are left out (`from_seq` shows where it starts). */
@@ -118,19 +119,31 @@ export interface SummarizeOptions {
   onText?: (text: string) => void
 }
 
-/** A catch-up whose messages are read and whose budgets are checked: what remains is asking the model. */
+/**
+ * A catch-up whose messages are read and whose budgets are checked, holding one of its user's holds and
+ * a slot: what remains is asking the model.
+ */
 export interface PreparedCatchUp extends CatchUpRangeView {
-  /** Throws `unavailable` when the model fails, times out or is cancelled; never stores or broadcasts. */
+  /**
+   * Throws `unavailable` when the model fails, times out or is cancelled; never stores or broadcasts.
+   * Gives back the hold and the slot once the usage is charged.
+   */
   summarize(options: SummarizeOptions): Promise<CatchUpSummaryView>
 }
 
 type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage' | 'aiSlots'>
 
+/** A hold frees when one of the user's replies or catch-ups ends, which cannot be foreseen: soon. */
+const HELD_RETRY_SECONDS = 5
+
 /**
  * Everything that can refuse a catch-up, before a byte of an answer is sent (so that a refusal still has
- * its status): the rate limit, the caller's access, the assistant being configured, the budgets, and
- * one of the AI_CONCURRENCY slots the assistant's replies also take (waited for in line; 503 when the
- * line is full). `signal`: the caller going away, which also ends a wait for a slot.
+ * its status): the rate limit, the caller's access, the assistant being configured, the budgets, one of
+ * the caller's holds (shared with their replies: at most HELD_PER_USER of both at once), and one of the
+ * AI_CONCURRENCY slots the assistant's replies also take (waited for in line; 503 when the line is
+ * full), after which the budgets are checked again: what ran meanwhile may have spent them.
+ * `signal`: the request being over (the caller went away, or the answer was sent). It ends a wait for a
+ * slot, and gives back the hold and slot of a catch-up that was not summarized.
  */
 export async function prepareCatchUp(
   deps: CatchUpDeps,
@@ -158,71 +171,121 @@ export async function prepareCatchUp(
   // Nothing to summarize costs nothing: no budget is checked and the model is not asked.
   if (messages.length === 0) return { ...range, summarize: async () => ({ text: '', usage: null }) }
 
-  const refusal = await deps.aiUsage.refusal(actor.id, sessionId)
-  if (refusal) throw new AppError('rate_limited', refusal, undefined, secondsUntil(nextReset()))
-  const settings = await loadRoomAssistant(deps.db, deps.config, sessionId)
-  const turns = catchUpTurns(actor.username, settings.instructions, messages)
-  const slot = deps.aiSlots.acquire(signal)
-  if (!slot) throw new AppError('unavailable', 'The assistant is busy; try again shortly')
-  const release = await slot.catch((reason: unknown) => {
-    throw new AppError('unavailable', typeof reason === 'string' ? reason : 'The catch-up was cancelled')
-  })
-
-  return {
-    ...range,
-    async summarize({ signal, onText }) {
-      const { config } = deps
-      const controller = new AbortController()
-      let reason: 'timeout' | 'full' | 'cancelled' | undefined
-      const stop = (why: NonNullable<typeof reason>) => {
-        reason ??= why
-        controller.abort()
-      }
-      const cancel = () => stop('cancelled')
-      signal.addEventListener('abort', cancel, { once: true })
-      if (signal.aborted) cancel()
-      const timer = setTimeout(() => stop('timeout'), config.AI_TIMEOUT_MS)
-      const summary = createReplyText(config.AI_MAX_REPLY_CHARS, (piece) => onText?.(piece))
-      const meter = createMeter()
-      const request = meter.request(turns)
-      let said = ''
-      try {
-        for await (const part of provider.stream({
-          model: settings.model,
-          turns,
-          signal: controller.signal,
-        })) {
-          if (part.type === 'usage') request.reported(part.usage)
-          else if (part.type === 'text') {
-            meter.firstText()
-            said += part.text
-            if (summary.append(part.text)) continue
-            // AI_MAX_REPLY_CHARS: what was written is the summary; the rest is neither read nor paid for.
-            stop('full')
-            break
-          }
-        }
-      } catch (error) {
-        if (reason !== 'full') throw failure(reason, signal, config.AI_TIMEOUT_MS, error, model.log)
-      } finally {
-        release()
-        clearTimeout(timer)
-        signal.removeEventListener('abort', cancel)
-        summary.flush()
-        request.wrote(said)
-        await settleUsage(
-          { events: deps.events, book: deps.aiUsage, log: model.log },
-          actor.id,
-          sessionId,
-          settings.model,
-          meter,
-        )
-      }
-      if (summary.text.trim() === '')
-        throw new AppError('unavailable', 'The assistant returned an empty summary; try again')
-      return { text: summary.text, usage: meter.usage(settings.model) }
-    },
+  await assertWithinBudgets(deps, actor.id, sessionId)
+  const admitted = await admit(deps, actor.id, signal)
+  try {
+    await assertWithinBudgets(deps, actor.id, sessionId)
+    const settings = await loadRoomAssistant(deps.db, deps.config, sessionId)
+    const turns = catchUpTurns(actor.username, settings.instructions, messages)
+    if (signal.aborted) throw cancelled(signal)
+    // Until summarize starts, the request ending gives back what was taken.
+    const abandon = () => void admitted.release()
+    signal.addEventListener('abort', abandon, { once: true })
+    return {
+      ...range,
+      summarize: (options) => {
+        signal.removeEventListener('abort', abandon)
+        const job = { userId: actor.id, sessionId, model: settings.model, turns }
+        return summarize(deps, { ...model, provider }, job, options).finally(admitted.release)
+      },
+    }
+  } catch (error) {
+    await admitted.release()
+    throw error
   }
+}
+
+/** A hold of the caller's, then a slot; `release` gives back both, once. */
+async function admit(
+  deps: CatchUpDeps,
+  userId: number,
+  signal: AbortSignal,
+): Promise<{ release: () => Promise<void> }> {
+  const { holds } = deps.aiSlots
+  const holdKey = userHoldKey(userId)
+  if (!(await holds.take(holdKey, HELD_PER_USER)))
+    throw new AppError('rate_limited', HELD_REFUSAL, undefined, HELD_RETRY_SECONDS)
+  let releaseSlot: Release | undefined
+  let released: Promise<void> | undefined
+  const release = () => {
+    released ??= (async () => {
+      releaseSlot?.()
+      await holds.release(holdKey)
+    })()
+    return released
+  }
+  try {
+    const slot = deps.aiSlots.acquire(signal)
+    if (!slot) throw new AppError('unavailable', 'The assistant is busy; try again shortly')
+    releaseSlot = await slot.catch(() => {
+      throw cancelled(signal)
+    })
+  } catch (error) {
+    await release()
+    throw error
+  }
+  return { release }
+}
+
+async function assertWithinBudgets(deps: CatchUpDeps, userId: number, sessionId: number): Promise<void> {
+  const refusal = await deps.aiUsage.refusal(userId, sessionId)
+  if (refusal) throw new AppError('rate_limited', refusal, undefined, secondsUntil(nextReset()))
+}
+
+/** Asks the model and charges what it produced; whoever calls gives back the hold and slot after. */
+async function summarize(
+  deps: CatchUpDeps,
+  { provider, log }: CatchUpModel & { provider: AiProvider },
+  job: { userId: number; sessionId: number; model: string; turns: ChatTurn[] },
+  { signal, onText }: SummarizeOptions,
+): Promise<CatchUpSummaryView> {
+  const { config } = deps
+  const { turns } = job
+  const controller = new AbortController()
+  let reason: 'timeout' | 'full' | 'cancelled' | undefined
+  const stop = (why: NonNullable<typeof reason>) => {
+    reason ??= why
+    controller.abort()
+  }
+  const cancel = () => stop('cancelled')
+  signal.addEventListener('abort', cancel, { once: true })
+  if (signal.aborted) cancel()
+  const timer = setTimeout(() => stop('timeout'), config.AI_TIMEOUT_MS)
+  const summary = createReplyText(config.AI_MAX_REPLY_CHARS, (piece) => onText?.(piece))
+  const meter = createMeter()
+  const request = meter.request(turns)
+  let said = ''
+  try {
+    for await (const part of provider.stream({ model: job.model, turns, signal: controller.signal })) {
+      if (part.type === 'usage') request.reported(part.usage)
+      else if (part.type === 'text') {
+        meter.firstText()
+        said += part.text
+        if (summary.append(part.text)) continue
+        // AI_MAX_REPLY_CHARS: what was written is the summary; the rest is neither read nor paid for.
+        stop('full')
+        break
+      }
+    }
+  } catch (error) {
+    if (reason !== 'full') throw failure(reason, signal, config.AI_TIMEOUT_MS, error, log)
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', cancel)
+    summary.flush()
+    request.wrote(said)
+    // Charged before the slot and hold are given back: whoever gets them next sees this in the budgets.
+    await settleUsage(
+      { events: deps.events, book: deps.aiUsage, log },
+      job.userId,
+      job.sessionId,
+      job.model,
+      meter,
+    )
+  }
+  if (summary.text.trim() === '')
+    throw new AppError('unavailable', 'The assistant returned an empty summary; try again')
+  return { text: summary.text, usage: meter.usage(job.model) }
 }
 
 /**
@@ -281,6 +344,13 @@ async function readUnread(db: Executor, sessionId: number, afterSeq: number): Pr
   return kept.reverse()
 }
 
+function cancelled(signal: AbortSignal): AppError {
+  return new AppError(
+    'unavailable',
+    typeof signal.reason === 'string' ? signal.reason : 'The catch-up was cancelled',
+  )
+}
+
 /** Why the summary failed, as the caller should read it; a provider failure is logged, not shown. */
 function failure(
   reason: 'timeout' | 'cancelled' | undefined,
@@ -291,11 +361,7 @@ function failure(
 ): AppError {
   if (reason === 'timeout')
     return new AppError('unavailable', `The assistant did not answer within ${timeoutMs} ms; try again`)
-  if (reason === 'cancelled')
-    return new AppError(
-      'unavailable',
-      typeof signal.reason === 'string' ? signal.reason : 'The catch-up was cancelled',
-    )
+  if (reason === 'cancelled') return cancelled(signal)
   log.warn({ err: error }, 'catch-up failed')
   return new AppError('unavailable', 'The assistant could not summarize the room; try again')
 }

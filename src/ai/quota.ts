@@ -46,7 +46,7 @@ export function createRedisCounter(
   }
 }
 
-/** Counted holds per key (a user's replies running or waiting), at most `max` at once. */
+/** Counted holds per key (a user's replies and catch-ups running or waiting), at most `max` at once. */
 export interface Holds {
   /** Takes a hold of `key`; false when `max` are already taken. */
   take(key: string, max: number): Promise<boolean>

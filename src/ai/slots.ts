@@ -1,6 +1,20 @@
 // The AI_CONCURRENCY slots of this instance, shared by the assistant's replies and catch-ups: at most
 // that many ask the model at once, a bounded line waits for a slot in order, and beyond the line the
-// caller is told the assistant is busy.
+// caller is told the assistant is busy. Before a slot, each takes one of its user's holds.
+import { createMemoryHolds, type Holds } from './quota.js'
+
+/**
+ * Replies and catch-ups one user may hold running or waiting at once (across instances with Redis), so
+ * that one user cannot take every slot and the line, nor spend a budget many times over before the
+ * first charge lands.
+ */
+export const HELD_PER_USER = 2
+
+/** The key of a user's holds: one count for their replies and catch-ups together. */
+export const userHoldKey = (userId: number): string => `ai:user:${userId}`
+
+/** Why a user's reply or catch-up is refused a hold. */
+export const HELD_REFUSAL = `You already have ${HELD_PER_USER} assistant replies or catch-ups running or waiting, the most one user may hold at once; ask again when one has finished`
 
 /** Gives the slot back: to the first in line, or to the pool. A second call does nothing. */
 export type Release = () => void
@@ -14,6 +28,12 @@ export interface Slots {
   /** Slots in use, and callers waiting for one. */
   readonly running: number
   readonly waiting: number
+  /**
+   * Each user's replies and catch-ups running or waiting (`userHoldKey`). The assistant puts here the
+   * holds it was built with (in Redis when configured), so that catch-ups, which reach these slots
+   * through Deps, count against the same holds as replies; in memory until then.
+   */
+  holds: Holds
 }
 
 /** Callers that may wait for a slot, per slot; more are refused. */
@@ -36,6 +56,7 @@ export function createSlots(limit: number, waitingLimit = limit * WAITING_PER_SL
   }
 
   return {
+    holds: createMemoryHolds(),
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason)
       if (running < limit) {

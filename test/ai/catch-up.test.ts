@@ -9,6 +9,7 @@ import {
   type FakeRequest,
   fakeUsage,
   floodText,
+  requestsFor,
   startFakeOpenAI,
 } from '../helpers/fake-openai.js'
 import { until } from '../helpers/until.js'
@@ -23,10 +24,15 @@ let api: TestApi
 let tight: TestApi
 /** No model configured, and the per-user limits on. */
 let bare: TestApi
+/**
+ * One AI_CONCURRENCY slot, and budgets of 60,000 tokens per user and 40,000 per room: about two and one
+ * catch-ups over `backlog` (some 22,700 tokens each, as the fake counts them).
+ */
+let budgeted: TestApi
 beforeAll(async () => {
   fake = await startFakeOpenAI()
   fake.mode = { kind: 'answer', reply: SUMMARY }
-  ;[api, tight, bare] = await Promise.all([
+  ;[api, tight, bare, budgeted] = await Promise.all([
     startTestApp({ env: { OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'fake-model' } }),
     startTestApp({
       env: {
@@ -38,10 +44,19 @@ beforeAll(async () => {
       },
     }),
     startTestApp({ env: { RATE_LIMITS: 'on' } }),
+    startTestApp({
+      env: {
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_MODEL: 'fake-model',
+        AI_CONCURRENCY: '1',
+        AI_DAILY_TOKENS_PER_USER: '60000',
+        AI_DAILY_TOKENS_PER_ROOM: '40000',
+      },
+    }),
   ])
 })
 afterAll(async () => {
-  await Promise.all([api?.close(), tight?.close(), bare?.close()])
+  await Promise.all([api?.close(), tight?.close(), bare?.close(), budgeted?.close()])
   await fake?.close()
 })
 afterEach(() => {
@@ -66,6 +81,16 @@ const quoted = (text: string) =>
 /** The transcript the model is given: one line per message, author and text quoted. */
 const transcript = (lines: [TestUser, string][]) =>
   `<messages>\n${lines.map(([author, text]) => `${quoted(author.username)}: ${quoted(text)}`).join('\n')}\n</messages>`
+
+/** Adds `user` to `room` as a member. */
+async function invitedAsMember(target: TestApi, room: { id: number; owner: TestUser }, user: TestUser) {
+  const res = await target.post(
+    roomPath(room.id, '/invite'),
+    { user_id: user.id, role: 'member' },
+    room.owner.token,
+  )
+  expect(res.status).toBe(201)
+}
 
 /** Polls `read` until it returns something truthy (or fails after WAIT_MS). */
 async function eventually<T>(read: () => Promise<T>, what: string): Promise<T> {
@@ -440,6 +465,142 @@ describe('what it costs', () => {
     expect(res.status).toBe(200)
     expect((await res.json()).text).toBe(floodText(50))
     await until(() => fake.inFlight === 0, 'the flood is no longer read', WAIT_MS)
+  })
+})
+
+describe('one user’s share: at most 2 replies and catch-ups running or waiting', () => {
+  /** A summary the fake writes slowly (35 pieces, 50 ms apart): long enough for others to arrive meanwhile. */
+  const slowly = { kind: 'answer', reply: SUMMARY, chunkSize: 2, delayMs: 50 } as const
+  const HELD =
+    /^You already have 2 assistant replies or catch-ups running or waiting, the most one user may hold at once; ask again when one has finished$/
+
+  /** 10 unread messages of 2,000 characters: a catch-up of about 22,700 tokens. */
+  async function backlog(target: TestApi) {
+    const room = await titledRoom(target, 'public')
+    for (let n = 0; n < 10; n += 1) await send(target, room.id, room.owner, `${n} `.padEnd(2000, 'x'))
+    return room
+  }
+
+  const tokensOf = (usage: { prompt_tokens: number; completion_tokens: number }) =>
+    usage.prompt_tokens + usage.completion_tokens
+
+  test('six at once over a long backlog: two reach the model, four are 429 saying so, and only those two are charged; the holds are given back', async () => {
+    const room = await backlog(budgeted)
+    fake.mode = slowly
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => catchUp(budgeted, room.id, room.member, { after_seq: 0 })),
+    )
+    const bodies = await Promise.all(answers.map((res) => res.json()))
+
+    const summarized = bodies.filter((_, i) => answers[i]?.status === 200)
+    const refused = answers.filter((res) => res.status !== 200)
+    expect(summarized).toHaveLength(2)
+    expect(refused.map((res) => res.status)).toEqual([429, 429, 429, 429])
+    for (const res of refused) expect(res.headers.get('retry-after')).toBe('5')
+    for (const body of bodies.filter((_, i) => answers[i]?.status !== 200))
+      expect(body).toEqual({ code: 'rate_limited', detail: expect.stringMatching(HELD) })
+    expect(requestsOf(room.member)).toHaveLength(2)
+    // Charged for those two alone: within the day's budget of 60,000.
+    const charged = summarized.reduce((sum, body) => sum + tokensOf(body.usage), 0)
+    expect(charged).toBeGreaterThan(40_000)
+    expect(await usageOf(budgeted, room.member)).toMatchObject({ tokens_used: charged, replies: 2 })
+
+    // Every way a catch-up ends gives its hold back: a model failure, a client hanging up while the
+    // model writes, and one while waiting for the slot; then two at once are both answered.
+    const small = await titledRoom(budgeted, 'public')
+    await invitedAsMember(budgeted, small, room.member)
+    await send(budgeted, small.id, small.owner, 'a short story')
+    fake.mode = { kind: 'fail', status: 500 }
+    expect((await catchUp(budgeted, small.id, room.member, { after_seq: 0 })).status).toBe(503)
+
+    fake.mode = { kind: 'answer', reply: 'word '.repeat(400), chunkSize: 5, delayMs: 50 }
+    const hangUp = new AbortController()
+    const writing = await openEvents(budgeted, small.id, room.member, { after_seq: 0 }, hangUp.signal)
+    await readEvents(writing, (e) => e.event === 'delta')
+    // A second one waits in line for the only slot (a third is refused: both holds are taken), and
+    // hangs up there.
+    const leaveLine = new AbortController()
+    const inLine = openEvents(budgeted, small.id, room.member, { after_seq: 0 }, leaveLine.signal)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await catchUp(budgeted, small.id, room.member, { after_seq: 0 })).status).toBe(429)
+    leaveLine.abort()
+    await expect(inLine).rejects.toThrow()
+    // Let the server see it leave the line before the slot frees.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    hangUp.abort()
+    await until(() => fake.inFlight === 0, 'the request to the model is closed', WAIT_MS)
+
+    fake.mode = slowly
+    const both = await Promise.all([
+      catchUp(budgeted, small.id, room.member, { after_seq: 0 }),
+      catchUp(budgeted, small.id, room.member, { after_seq: 0 }),
+    ])
+    expect(both.map((res) => res.status)).toEqual([200, 200])
+  })
+
+  test('one that waited for the slot checks the budgets again: the one before it spent the room’s', async () => {
+    const room = await backlog(budgeted)
+    // The room's budget (40,000) holds one of these and not two.
+    expect((await catchUp(budgeted, room.id, room.member, { after_seq: 0 })).status).toBe(200)
+    fake.mode = slowly
+    const [first, second] = await Promise.all([
+      catchUp(budgeted, room.id, room.member, { after_seq: 0 }),
+      catchUp(budgeted, room.id, room.member, { after_seq: 0 }),
+    ])
+    const statuses = [first?.status, second?.status]
+    expect(statuses.sort()).toEqual([200, 429])
+    const refused = (first?.status === 429 ? first : second) as TestResponse
+    expect((await refused.json()).detail).toMatch(
+      /^This room has used its daily assistant budget of 40000 tokens/,
+    )
+    expect(requestsOf(room.member)).toHaveLength(2)
+    const roomUsage = await (
+      await budgeted.get(roomPath(room.id, '/assistant/usage'), room.owner.token)
+    ).json()
+    expect(roomUsage.replies).toBe(2)
+
+    // The refused one gave its hold back: elsewhere, two at once are both answered.
+    const other = await titledRoom(budgeted, 'public')
+    await invitedAsMember(budgeted, other, room.member)
+    await send(budgeted, other.id, other.owner, 'news')
+    const both = await Promise.all([
+      catchUp(budgeted, other.id, room.member, { after_seq: 0 }),
+      catchUp(budgeted, other.id, room.member, { after_seq: 0 }),
+    ])
+    expect(both.map((res) => res.status)).toEqual([200, 200])
+  })
+
+  test('the holds are the ones replies take: with two replies of theirs running, a catch-up is 429, and works once they end', async () => {
+    const room = await titledRoom(api, 'public')
+    const socket = await sockets.online(room.owner, room.id)
+    // The member's questions hang at the model; catch-ups are answered.
+    fake.mode = (request) =>
+      request.messages[0]?.content.includes('<reader>')
+        ? { kind: 'answer', reply: SUMMARY }
+        : { kind: 'hang' }
+    const questions = [
+      await send(api, room.id, room.member, '@assistant one'),
+      await send(api, room.id, room.member, '@assistant two'),
+    ]
+    await until(() => requestsFor(fake, room.title).length === 2, 'both questions reach the model', WAIT_MS)
+
+    const refused = await catchUp(api, room.id, room.member, { after_seq: 0 })
+    expect(refused.status).toBe(429)
+    expect((await refused.json()).detail).toMatch(HELD)
+    const refusedEvents = await openEvents(api, room.id, room.member, { after_seq: 0 })
+    expect(refusedEvents.status).toBe(429)
+    expect((await refusedEvents.json()).detail).toMatch(HELD)
+    expect(requestsOf(room.member)).toEqual([])
+    // Someone else in the room is not held back by them.
+    expect((await catchUp(api, room.id, room.admin, { after_seq: 0 })).status).toBe(200)
+
+    socket.send({ type: 'ai_stop', session_id: room.id })
+    for (const question of questions)
+      await socket.next((f) => f.type === 'ai_error' && f.reply_to === question.id, WAIT_MS)
+    await eventually(
+      async () => (await catchUp(api, room.id, room.member, { after_seq: 0 })).status === 200,
+      'a catch-up is answered once the replies ended',
+    )
   })
 })
 

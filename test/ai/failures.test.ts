@@ -385,7 +385,7 @@ describe('concurrency: AI_CONCURRENCY', () => {
     const third = await send(api, room.id, room.member, '@assistant third')
 
     const refusal = await errorFor(socket, third.id)
-    expect(refusal.detail).toMatch(/2 assistant replies running or waiting/)
+    expect(refusal.detail).toMatch(/2 assistant replies or catch-ups running or waiting/)
     expect(requestsFor(fake, room.title)).toHaveLength(1)
     // The waiting one runs when the slot frees, and is answered.
     fake.mode = { kind: 'answer', reply: SHORT_REPLY }
@@ -448,7 +448,7 @@ describe('per-user share: one user holds at most 2 replies running or waiting', 
     await until(() => requestsFor(fake, room.title).length === 2, 'two questions reach the model', WAIT_MS)
     for (const error of errorsFor(() => true)) {
       expect(error).toEqual(aiError(room.id, error.reply_to))
-      expect(error.detail).toMatch(/2 assistant replies running or waiting/)
+      expect(error.detail).toMatch(/2 assistant replies or catch-ups running or waiting/)
     }
     const refused = errorsFor(() => true).map((f) => f.reply_to)
     const started = socket.frames.filter((f) => f.type === 'ai_start' && ids.includes(f.reply_to))

@@ -141,7 +141,7 @@ describe.runIf(onPostgresAndRedis)('two instances, one deployment', () => {
     await onA.next((f) => f.type === 'ai_start' && f.reply_to === second.id, WAIT_MS)
     const third = await send(b, room.id, room.member, '@assistant three')
     const refused = await onA.next((f) => f.type === 'ai_error' && f.reply_to === third.id, WAIT_MS)
-    expect(refused.detail).toMatch(/already have 2 assistant replies running or waiting/)
+    expect(refused.detail).toMatch(/already have 2 assistant replies or catch-ups running or waiting/)
     // Another user is not held back by it.
     const elsewhere = await send(b, other.id, other.owner, '@assistant mine')
     await onOther.next((f) => f.type === 'ai_start' && f.reply_to === elsewhere.id, WAIT_MS)

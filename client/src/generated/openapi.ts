@@ -501,7 +501,9 @@ export interface paths {
          * A summary of what the caller has not read in the room, for them alone (JSON or SSE)
          * @description Summarizes, for the caller alone, the messages of the room after `after_seq` (default: the
          *     caller's `last_read_seq`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
-         *     Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent).
+         *     Nothing is stored or broadcast; the tokens count against the caller's and the room's daily budgets (429 naming the budget when one is spent,
+         *     checked before and again after waiting for the model). A user holds at most 2 assistant replies and catch-ups together running or waiting:
+         *     beyond that, 429 with a sentence saying so (Retry-After: 5 seconds).
          *     Nothing unread: `message_count: 0`, `text: ""`, `usage: null`, `from_seq` = after_seq + 1, `to_seq` =
          *     after_seq, and no model is asked. 503 when the assistant is not configured, is busy (it waits for one of the
          *     AI_CONCURRENCY slots the room replies also take, in a bounded line), fails or times out.
