@@ -6,7 +6,8 @@ import type { FastifyReply } from 'fastify'
 import { SessionParams } from '../chat/chat.schemas.js'
 import { AppError } from '../errors.js'
 import { bearerSecurity, errorResponses } from '../http/schemas.js'
-import { CatchUpBody, CatchUpResult, type PreparedCatchUp, prepareCatchUp } from './catch-up.js'
+import { type PreparedCatchUp, prepareCatchUp } from './catch-up.js'
+import { CatchUpBody, CatchUpResult } from './catch-up.schemas.js'
 
 const DESCRIPTION = `Summarizes, for the caller alone, the messages of the room after \`after_seq\` (default: the
 caller's \`last_read_seq\`): at most the newest 500 and 100,000 characters of them, deleted ones skipped.
