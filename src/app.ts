@@ -120,6 +120,12 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
   const provider = createProvider(config)
   const aiUsage = createUsageBook(database.db, config)
   const aiSlots = createSlots(config.AI_CONCURRENCY)
+  // One count per user of their replies and catch-ups together, shared by every instance through Redis.
+  const aiHolds = redis
+    ? createRedisHolds(redis, config.REDIS_KEY_PREFIX, 2 * config.AI_TIMEOUT_MS + 60_000, (err) =>
+        app.log.warn({ err }, 'assistant holds failed'),
+      )
+    : createMemoryHolds()
   const assistant = await createAssistant({
     deps: { db: database.db, config, events },
     provider,
@@ -129,11 +135,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
           app.log.warn({ err }, 'quota counter failed'),
         )
       : createMemoryCounter(),
-    holds: redis
-      ? createRedisHolds(redis, config.REDIS_KEY_PREFIX, 2 * config.AI_TIMEOUT_MS + 60_000, (err) =>
-          app.log.warn({ err }, 'assistant holds failed'),
-        )
-      : createMemoryHolds(),
+    holds: aiHolds,
     slots: aiSlots,
     usage: aiUsage,
     log: app.log,
@@ -152,6 +154,7 @@ export async function buildApp(resources: AppResources): Promise<FastifyInstance
     provider,
     aiUsage,
     aiSlots,
+    aiHolds,
     limits: config.RATE_LIMITS === 'off' ? NO_LIMITS : createLimits(redis, config.REDIS_KEY_PREFIX),
   }
   app.decorate('deps', deps)

@@ -1,6 +1,7 @@
 // What services need, built once by buildApp and passed down; services never import Fastify.
 import type { Redis } from 'ioredis'
 import type { AiProvider } from './ai/provider.js'
+import type { Holds } from './ai/quota.js'
 import type { ReplyStore } from './ai/reply-store.js'
 import type { Slots } from './ai/slots.js'
 import type { UsageBook } from './ai/usage.js'
@@ -32,6 +33,8 @@ export interface Deps {
   aiUsage: UsageBook
   /** The AI_CONCURRENCY slots of this instance, which replies and catch-ups share. */
   aiSlots: Slots
+  /** Each user's replies and catch-ups running or waiting (`userHoldKey`), across instances with Redis. */
+  aiHolds: Holds
   /** Per-user and per-account limits; every service that writes counts its action here. */
   limits: Limits
 }

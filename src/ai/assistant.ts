@@ -62,8 +62,6 @@ export async function createAssistant({
   log,
 }: AssistantOptions): Promise<Assistant> {
   const { config } = deps
-  // Catch-ups take their holds through the slots they share with replies (Deps.aiSlots).
-  slots.holds = holds
   const running = new Set<Generation>()
   // Aborted at shutdown: replies still waiting for a slot leave the line.
   const closing = new AbortController()

@@ -67,7 +67,7 @@ export interface PreparedCatchUp extends CatchUpRangeView {
   summarize(options: SummarizeOptions): Promise<CatchUpSummaryView>
 }
 
-type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage' | 'aiSlots'>
+type CatchUpDeps = Pick<Deps, 'db' | 'config' | 'events' | 'limits' | 'aiUsage' | 'aiSlots' | 'aiHolds'>
 
 /** A hold frees when one of the user's replies or catch-ups ends, which cannot be foreseen: soon. */
 const HELD_RETRY_SECONDS = 5
@@ -137,7 +137,7 @@ async function admit(
   userId: number,
   signal: AbortSignal,
 ): Promise<{ release: () => Promise<void> }> {
-  const { holds } = deps.aiSlots
+  const holds = deps.aiHolds
   const holdKey = userHoldKey(userId)
   if (!(await holds.take(holdKey, HELD_PER_USER)))
     throw new AppError('rate_limited', HELD_REFUSAL, undefined, HELD_RETRY_SECONDS)

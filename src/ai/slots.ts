@@ -1,8 +1,6 @@
 // The AI_CONCURRENCY slots of this instance, shared by the assistant's replies and catch-ups: at most
 // that many ask the model at once, a bounded line waits for a slot in order, and beyond the line the
 // caller is told the assistant is busy. Before a slot, each takes one of its user's holds.
-import { createMemoryHolds, type Holds } from './quota.js'
-
 /**
  * Replies and catch-ups one user may hold running or waiting at once (across instances with Redis), so
  * that one user cannot take every slot and the line, nor spend a budget many times over before the
@@ -28,12 +26,6 @@ export interface Slots {
   /** Slots in use, and callers waiting for one. */
   readonly running: number
   readonly waiting: number
-  /**
-   * Each user's replies and catch-ups running or waiting (`userHoldKey`). The assistant puts here the
-   * holds it was built with (in Redis when configured), so that catch-ups, which reach these slots
-   * through Deps, count against the same holds as replies; in memory until then.
-   */
-  holds: Holds
 }
 
 /** Callers that may wait for a slot, per slot; more are refused. */
@@ -56,7 +48,6 @@ export function createSlots(limit: number, waitingLimit = limit * WAITING_PER_SL
   }
 
   return {
-    holds: createMemoryHolds(),
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason)
       if (running < limit) {
