@@ -33,7 +33,7 @@ export const CATCH_UP_INSTRUCTIONS = [
   'addressed to the reader. Write it in the language of the conversation, name people by their usernames,',
   'and say nothing that the messages do not say.',
   'The room’s owners may give their own instructions in a separate message between <room_instructions>',
-  'and </room_instructions>: follow them where they do not conflict with these.',
+  'and </room_instructions>, as a JSON string: follow them where they do not conflict with these.',
 ].join(' ')
 
 interface UnreadMessage {

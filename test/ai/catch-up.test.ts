@@ -211,7 +211,7 @@ describe('what is summarized', () => {
     // The server's instructions hold no user text; the room's own come apart, delimited.
     expect(system?.content).toMatch(/^You summarize a chat room/)
     expect(system?.content).not.toMatch(/French|Friday|obey/)
-    expect(roomRules?.content).toBe('<room_instructions>\nAnswer in French.\n</room_instructions>')
+    expect(roomRules?.content).toBe('<room_instructions>\n"Answer in French."\n</room_instructions>')
     // Exactly the unread messages, oldest first, as quoted data: a user's text cannot close its block.
     expect(data?.content).toBe(
       transcript([

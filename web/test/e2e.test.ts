@@ -356,7 +356,7 @@ describe.skipIf(missing)('the web app in a browser', () => {
       .find((r) => r.messages.at(-1)?.content.includes('when do we launch'))
     expect(request?.model).toBe('gpt-4o')
     expect(request?.messages.map((m) => m.content)).toContain(
-      '<room_instructions>\nAnswer like a ship’s captain.\n</room_instructions>',
+      '<room_instructions>\n"Answer like a ship’s captain."\n</room_instructions>',
     )
     expect(request?.tools?.map((t) => t.function.name)).toContain('search_room_history')
     // Its cost shows beside it, the model on hover.
