@@ -8,6 +8,7 @@ import {
   type WebSocketConstructor,
 } from './connection.js'
 import { Emitter } from './emitter.js'
+import { ApiError } from './errors.js'
 import { FollowedRoom, type Room, type RoomOptions } from './room.js'
 import { Transport } from './transport.js'
 import type { Tokens, User } from './types.js'
@@ -84,6 +85,9 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
     events.emit('tokens', tokens)
     if (tokens === null && !loggingOut) {
       connection.stop()
+      // Nothing waits for a login that may never come, or that may be somebody else's.
+      const ended = new ApiError(401, 'unauthenticated', 'The login ended; log in again')
+      for (const room of [...rooms.values()]) room.end(ended)
       events.emit('signedOut', undefined)
     }
   })
@@ -91,7 +95,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
   connection.on('joined', (joined) => events.emit('joined', joined))
   const api = createApi(transport)
   const rooms = new Map<number, FollowedRoom>()
-  if (options.tokens) transport.setTokens(options.tokens)
+  if (options.tokens) transport.setTokens(options.tokens, false)
 
   const client: InsurgeClient = {
     api,
@@ -111,7 +115,10 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
     register: (account) => api.register({ body: account }),
     async login(email, password) {
       const tokens = await api.login({ body: { email, password } })
+      const before = transport.userId
       transport.setTokens(tokens)
+      // Another person on this client: the rooms and sends were the one before's.
+      if (before !== null && before !== transport.userId) for (const room of [...rooms.values()]) room.close()
       connection.resume()
     },
     async logout() {

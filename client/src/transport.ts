@@ -16,13 +16,17 @@ export interface RequestSpec {
 }
 
 interface Held extends Tokens {
-  /** When the access token expires (ms since the epoch), from its `exp` claim. */
+  /**
+   * When the access token expires by this device's clock (ms since the epoch): its lifetime (`exp` -
+   * `iat`) from when it was received, so that a clock set wrong does not make every token look expired.
+   */
   expiresAt: number
   userId: number
 }
 
 /** Refresh this long before the access token expires (or at 80% of a shorter lifetime). */
 const REFRESH_LEAD_MS = 60_000
+const MIN_REFRESH_DELAY_MS = 1_000
 
 export interface TransportEvents {
   tokens: Tokens | null
@@ -49,14 +53,19 @@ export class Transport {
     return this.held ? { access_token: this.held.access_token, refresh_token: this.held.refresh_token } : null
   }
 
-  setTokens(tokens: Tokens | null): void {
+  /**
+   * `fresh`: just issued by the server (a login or a refresh), so its whole lifetime is ahead; tokens
+   * kept from earlier (`createClient({tokens})`) may be older, and their `exp` counts too.
+   */
+  setTokens(tokens: Tokens | null, fresh = true): void {
     clearTimeout(this.timer)
-    this.held = tokens ? { ...tokens, ...readAccessToken(tokens.access_token) } : null
+    this.held = tokens ? { ...tokens, ...readAccessToken(tokens.access_token, fresh) } : null
     this.onTokens(this.tokens)
     if (!this.held || this.closed) return
     const lifetime = this.held.expiresAt - Date.now()
     const lead = Math.min(REFRESH_LEAD_MS, lifetime * 0.2)
-    this.timer = later(Math.max(0, lifetime - lead), () => {
+    // Never sooner than a second: whatever the token says, refreshes cannot follow each other in a loop.
+    this.timer = later(Math.max(MIN_REFRESH_DELAY_MS, lifetime - lead), () => {
       this.refresh().catch(() => this.retryRefreshSoon())
     })
   }
@@ -169,14 +178,23 @@ export class Transport {
   }
 }
 
-/** `exp` and `sub` of an access token, read without checking it: the server checks it, we only schedule. */
-function readAccessToken(token: string): { expiresAt: number; userId: number } {
+/**
+ * When the access token expires by this device's clock, and its `sub`, read without checking it (the
+ * server checks it; this only schedules the refresh).
+ */
+function readAccessToken(token: string, fresh: boolean): { expiresAt: number; userId: number } {
   const payload = token.split('.')[1]
   if (!payload) throw new ApiError(0, 'invalid_token', 'The access token is not a JWT')
   const base64 = payload.replace(/-/g, '+').replace(/_/g, '/')
   const claims = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='))) as {
     exp?: number
+    iat?: number
     sub?: string | number
   }
-  return { expiresAt: (claims.exp ?? 0) * 1000, userId: Number(claims.sub) }
+  const exp = (claims.exp ?? 0) * 1000
+  const userId = Number(claims.sub)
+  if (claims.iat === undefined) return { expiresAt: exp, userId }
+  const fromNow = Date.now() + exp - claims.iat * 1000
+  // A fresh token has its whole lifetime ahead, whatever this clock says; a kept one at most that.
+  return { expiresAt: fresh ? fromNow : Math.min(fromNow, exp), userId }
 }
