@@ -138,6 +138,8 @@ export class FollowedRoom implements Room, RoomLink {
   private lastReadSent = -1
   private notifyQueued = false
   private subscribedBefore = false
+  private subscribeFailures = 0
+  private subscribeTimer: ReturnType<typeof setTimeout> | undefined
   /** While the newest page is read again after a reconnect: the messages changed meanwhile by frames. */
   private changedDuringRefresh: Set<number> | undefined
   private readonly ahead = new Map<number, Message>()
@@ -262,6 +264,7 @@ export class FollowedRoom implements Room, RoomLink {
     switch (frame.type) {
       case 'system_message':
         this.subscribing = false
+        this.subscribeFailures = 0
         return
       case 'chat_message':
         this.receive(messageOf(frame))
@@ -354,6 +357,16 @@ export class FollowedRoom implements Room, RoomLink {
     }
     if (this.subscribing && (frame.code === 'forbidden' || frame.code === 'not_found')) {
       this.end(error)
+      return
+    }
+    if (this.subscribing && TEMPORARY.has(frame.code)) {
+      // The subscribe failed for now (the database was unavailable): without it no live frame comes.
+      this.subscribeFailures += 1
+      clearTimeout(this.subscribeTimer)
+      this.subscribeTimer = later(fullJitter(this.subscribeFailures, 1_000, 30_000), () => {
+        if (!this.closed && this.subscribing)
+          this.connection.send({ type: 'subscribe', session_id: this.id, after_seq: this.lastSeq })
+      })
       return
     }
     this.events.emit('error', error)
@@ -637,7 +650,8 @@ export class FollowedRoom implements Room, RoomLink {
 
   // ---- the end -------------------------------------------------------------------------------
 
-  private end(error: ApiError): void {
+  /** The room cannot be followed any more: sends waiting are rejected with `error`, and `ended` fires. */
+  end(error: ApiError): void {
     if (this.closed) return
     this.shut(error)
     this.events.emit('ended', error)
@@ -651,6 +665,7 @@ export class FollowedRoom implements Room, RoomLink {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.gapTimer)
+    clearTimeout(this.subscribeTimer)
     for (const timer of this.replyTimers.values()) clearTimeout(timer)
     this.replyTimers.clear()
     this.connection.unfollow(this)

@@ -152,7 +152,8 @@ function isUnstorableText(error: unknown): boolean {
   return false
 }
 
-function isUnreachable(error: unknown): boolean {
+/** The database (or a connection to it) cannot be reached: a 503 over HTTP, `unavailable` over a socket. */
+export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
     if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true
     if (

@@ -19,6 +19,7 @@ import { requestAssistantStop, sendTyping } from '../chat/signals.service.js'
 import type { ParticipantRole } from '../db/schema.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
+import { isUnreachable } from '../http/errors.js'
 import { routeLimit } from '../http/rate-limits.js'
 import { NO_ROOMS, subscriptionOf } from './connections.js'
 import { type ClientFrame, frames, parseClientFrame } from './frames.js'
@@ -278,16 +279,25 @@ function createFrameHandler(app: FastifyInstance, hub: Hub, log: FastifyBaseLogg
     try {
       await dispatch(connection, frame)
     } catch (error) {
-      if (!(error instanceof AppError)) throw error
-      hub.sendTo(
-        connection,
-        frames.error(error.code, error.detail, {
-          ...('session_id' in frame ? { session_id: frame.session_id } : {}),
-          ...(frame.type === 'chat_message' && frame.client_msg_id
-            ? { client_msg_id: frame.client_msg_id }
-            : {}),
-        }),
-      )
+      // Every failure names the frame's room and send, so that a client can retry that send or subscribe.
+      const context = {
+        ...('session_id' in frame ? { session_id: frame.session_id } : {}),
+        ...(frame.type === 'chat_message' && frame.client_msg_id
+          ? { client_msg_id: frame.client_msg_id }
+          : {}),
+      }
+      if (error instanceof AppError) {
+        hub.sendTo(connection, frames.error(error.code, error.detail, context))
+      } else if (isUnreachable(error)) {
+        log.warn({ err: error }, 'database unavailable for a websocket frame')
+        hub.sendTo(
+          connection,
+          frames.error('unavailable', 'The database is unavailable; try again shortly', context),
+        )
+      } else {
+        log.error({ err: error }, 'websocket frame failed')
+        hub.sendTo(connection, frames.error('internal', 'Internal error', context))
+      }
     }
   }
 
