@@ -159,6 +159,20 @@ describe.skipIf(missing)('the web app in a browser', () => {
 
   test('the room screen passes axe, on a laptop and on a phone', async () => {
     expect(await seriousViolations(ada)).toEqual([])
+    // Between a phone and a laptop (a tablet, half a screen, a laptop zoomed in) the room header
+    // reflows (WCAG 1.4.10): no sideways scrolling, the room's title shows, "Members" is on screen.
+    try {
+      for (const width of [600, 800]) {
+        await ada.setViewportSize({ width, height: 800 })
+        expect(await ada.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+        const heading = await ada.getByRole('heading', { name: title }).boundingBox()
+        expect(heading?.width ?? 0).toBeGreaterThan(0)
+        const members = await ada.getByRole('button', { name: /^Members/ }).boundingBox()
+        expect(members && members.x >= 0 && members.x + members.width <= width).toBe(true)
+      }
+    } finally {
+      await ada.setViewportSize({ width: 1280, height: 800 })
+    }
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })
     try {
       const page = await phone.newPage()
