@@ -122,6 +122,8 @@ const STATUS_OF: Record<string, number> = {
 /** Error codes after which the same send may succeed later. */
 const TEMPORARY = new Set(['rate_limited', 'unavailable', 'internal'])
 const FILL_PAGE = 200
+/** HTTP statuses after which the same read may succeed later (0: the server could not be reached). */
+const PASSING = new Set([0, 502, 503, 504])
 
 export class FollowedRoom implements Room, RoomLink {
   readonly messages: Message[] = []
@@ -194,8 +196,9 @@ export class FollowedRoom implements Room, RoomLink {
         this.connection.follow(this)
         return
       } catch (error) {
-        // A room this person cannot read is an answer; a server that cannot be reached is not.
-        if (!(error instanceof ApiError) || error.status !== 0 || this.closed) {
+        // A room this person cannot read is an answer; a server that cannot be reached, or a proxy or
+        // server saying it cannot answer for now (502, 503, 504: a restart, a database away), is not.
+        if (!(error instanceof ApiError) || !PASSING.has(error.status) || this.closed) {
           // Sends made before the room could be read fail with the same answer.
           this.shut(error instanceof ApiError ? error : new ApiError(0, 'failed', String(error)))
           throw error

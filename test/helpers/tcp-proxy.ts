@@ -22,7 +22,8 @@ export interface TcpProxy {
   close(): Promise<void>
 }
 
-export async function startTcpProxy(target: string): Promise<TcpProxy> {
+/** `raw`: bytes pass as they are both ways (not HTTP: a database connection); `drop`/`repeat` do nothing. */
+export async function startTcpProxy(target: string, { raw = false } = {}): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>()
   const proxy: TcpProxy = {
     url: '',
@@ -57,7 +58,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     client.on('error', end).on('close', end)
     upstream.on('error', end).on('close', end)
     client.pipe(upstream)
-    upstream.on('data', serverToClient(proxy, client))
+    if (raw) upstream.pipe(client)
+    else upstream.on('data', serverToClient(proxy, client))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
