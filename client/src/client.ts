@@ -68,7 +68,7 @@ export interface InsurgeClient {
    */
   connect(): void
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void
-  /** Closes the socket and every room; the client is not used after this. */
+  /** Closes the socket and every room; the client is not used after this (`room()` throws). */
   close(): void
 }
 
@@ -81,6 +81,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
   if (!/^https?:\/\//.test(baseUrl)) throw new TypeError('createClient: baseUrl must be an http(s) URL')
   const events = new Emitter<ClientEvents>()
   let loggingOut = false
+  let closed = false
   const transport = new Transport(baseUrl, options.fetch ?? globalThis.fetch.bind(globalThis), (tokens) => {
     events.emit('tokens', tokens)
     if (tokens === null && !loggingOut) {
@@ -134,6 +135,8 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
       }
     },
     room(id) {
+      // A closed client has no socket to follow a room with: its sends would wait for ever.
+      if (closed) throw new Error('This client is closed: create another to follow rooms')
       let room = rooms.get(id)
       if (!room) {
         room = new FollowedRoom(
@@ -151,6 +154,7 @@ export function createClient(options: ClientOptions = {}): InsurgeClient {
     connect: () => connection.connect(),
     on: (event, listener) => events.on(event, listener),
     close() {
+      closed = true
       for (const room of [...rooms.values()]) room.close()
       connection.close()
       transport.close()

@@ -224,6 +224,13 @@ describe('gaps, duplicates and cut sockets', () => {
     expectContiguous(room.messages)
   })
 
+  test('a closed client follows no more rooms: room() says so instead of giving one whose sends never settle', async () => {
+    const { a, roomId } = await pair()
+    await a.room(roomId).ready
+    a.close()
+    expect(() => a.room(roomId)).toThrow(/closed/)
+  })
+
   test('a message the server cannot store (blank, too long, a NUL) rejects once with a sentence and is not sent again', async () => {
     const { a, roomId } = await pair()
     const room = a.room(roomId)
