@@ -4,6 +4,7 @@ import { useSignal } from '@preact/signals'
 import type { TargetedSubmitEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 import { dismissAlert, showError } from './alerts.js'
+import { focusStartWhenShown, takeStartFocus } from './focus.js'
 import { logIn, signUp } from './session.js'
 
 type Mode = 'signup' | 'login'
@@ -26,11 +27,14 @@ export function AuthScreen() {
   const submit = async (event: TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault()
     busy.value = true
+    // This screen goes away on success: focus goes on to the workspace, not to the page's body.
+    focusStartWhenShown()
     try {
       if (signingUp) await signUp(email.value.trim(), username.value.trim(), password.value)
       else await logIn(email.value.trim(), password.value)
       dismissAlert()
     } catch (error) {
+      takeStartFocus()
       showError(error)
     } finally {
       busy.value = false

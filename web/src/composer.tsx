@@ -3,6 +3,7 @@ import type { Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
 import type { RefObject, TargetedKeyboardEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
+import { COMPOSER_ID, takeComposerFocus } from './focus.js'
 
 const TYPING_IDLE_MS = 3_000
 const MAX_LENGTH = 10_000
@@ -28,6 +29,10 @@ export function Composer(props: ComposerProps) {
   }
   // Unmounted because the role changed to viewer: no more typing frames (the server would refuse them).
   useEffect(() => () => clearTimeout(idle.current), [])
+  // In a room just created, or after a delete, the message box is where the person carries on.
+  useEffect(() => {
+    if (takeComposerFocus()) box.current?.focus()
+  }, [])
 
   const onInput = (value: string) => {
     text.value = value
@@ -65,11 +70,11 @@ export function Composer(props: ComposerProps) {
         send()
       }}
     >
-      <label for="composer-box" class="visually-hidden">
+      <label for={COMPOSER_ID} class="visually-hidden">
         Message
       </label>
       <textarea
-        id="composer-box"
+        id={COMPOSER_ID}
         ref={box}
         rows={lines}
         maxLength={MAX_LENGTH}

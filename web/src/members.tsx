@@ -43,9 +43,10 @@ export function MembersDialog(props: MembersProps) {
   const busy = useSignal(false)
   const id = details.id
 
-  const act = async (action: () => Promise<unknown>) => {
+  // `source` names the action: its success takes down what an earlier failure of it left up.
+  const act = async (action: () => Promise<unknown>, source: string) => {
     busy.value = true
-    const done = await attempt(action)
+    const done = await attempt(action, source)
     busy.value = false
     if (done !== undefined) await props.onChanged()
     return done !== undefined
@@ -56,7 +57,7 @@ export function MembersDialog(props: MembersProps) {
     const form = event.currentTarget
     const username = String(new FormData(form).get('username') ?? '').trim()
     if (!api || !username) return
-    if (await act(() => api.inviteParticipant({ path: { id }, body: { username } }))) form.reset()
+    if (await act(() => api.inviteParticipant({ path: { id }, body: { username } }), 'invite')) form.reset()
   }
 
   const changeRole = (member: Participant, role: Role) => {
@@ -65,11 +66,14 @@ export function MembersDialog(props: MembersProps) {
       void props.onChanged()
       return
     }
-    void act(() => api.changeParticipantRole({ path: { id, user_id: member.user_id }, body: { role } }))
+    void act(
+      () => api.changeParticipantRole({ path: { id, user_id: member.user_id }, body: { role } }),
+      'role',
+    )
   }
 
   const remove = (member: Participant) => {
-    if (api) void act(() => api.removeParticipant({ path: { id, user_id: member.user_id } }))
+    if (api) void act(() => api.removeParticipant({ path: { id, user_id: member.user_id } }), 'remove')
   }
 
   const leave = async () => {

@@ -5,6 +5,7 @@ import { useSignal } from '@preact/signals'
 import type { TargetedKeyboardEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 import { attempt, showError } from './alerts.js'
+import { COMPOSER_ID } from './focus.js'
 import { client } from './session.js'
 
 export const QUICK_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀'] as const
@@ -22,9 +23,24 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
   const deleted = message.deleted_at !== null
   const assistant = message.role === 'assistant'
   const sessionId = message.session_id
+  // The button that opened the editor or the picker takes focus back when it closes (not the page's body).
+  const reactButton = useRef<HTMLButtonElement>(null)
+  const refocusEdit = useRef(false)
+  // The Edit button is shown afresh when the editor closes: it takes focus then if the editor had it.
+  const editButton = (button: HTMLButtonElement | null) => {
+    if (!button || !refocusEdit.current) return
+    refocusEdit.current = false
+    queueMicrotask(() => button.focus())
+  }
 
-  const remove = () =>
-    attempt(() => requireApi().deleteMessage({ path: { id: sessionId, message_id: message.id } }))
+  const remove = async () => {
+    const done = await attempt(async () => {
+      await requireApi().deleteMessage({ path: { id: sessionId, message_id: message.id } })
+      return true
+    })
+    // The Delete button is gone with the message: the person carries on in the message box.
+    if (done) document.getElementById(COMPOSER_ID)?.focus()
+  }
 
   return (
     <article
@@ -46,6 +62,7 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
           <EditForm
             message={message}
             onDone={() => {
+              refocusEdit.current = true
               editing.value = false
             }}
           />
@@ -62,6 +79,8 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
           <EmojiPicker
             message={message}
             onClose={() => {
+              // "Add reaction" stays on screen while the picker is open.
+              reactButton.current?.focus()
               picking.value = false
             }}
           />
@@ -72,6 +91,7 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
           {may.canReact && (
             <button
               type="button"
+              ref={reactButton}
               class="icon small"
               aria-expanded={picking.value}
               onClick={() => {
@@ -86,6 +106,7 @@ export function MessageItem(props: { message: Message; grouped: boolean; may: Me
           {may.mine && !assistant && (
             <button
               type="button"
+              ref={editButton}
               class="small"
               onClick={() => {
                 editing.value = true

@@ -1,7 +1,7 @@
 // The login: one SDK client at a time, its tokens kept in localStorage, the person logged in.
 import { ApiError, createClient, type InsurgeClient, type Tokens, type User } from '@insurge/client'
 import { signal } from '@preact/signals'
-import { showError } from './alerts.js'
+import { clearError, showError } from './alerts.js'
 import { refreshRooms } from './rooms.js'
 
 const TOKENS_KEY = 'insurge.tokens'
@@ -38,7 +38,11 @@ function startClient(tokens?: Tokens): InsurgeClient {
   })
   let wasOpen = false
   next.connection.on('state', (state) => {
-    if (state === 'open') wasOpen = true
+    if (state === 'open') {
+      wasOpen = true
+      // Connected again: "Could not reach the server" is no longer true.
+      clearError('network')
+    }
     reconnecting.value = state === 'reconnecting' || (wasOpen && state === 'connecting')
   })
   return next

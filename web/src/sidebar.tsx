@@ -1,6 +1,7 @@
 // The left sidebar: the person, "New room", "Browse public rooms" and the rooms they are in.
 import { useSignal } from '@preact/signals'
 import { NewRoomDialog } from './dialogs.js'
+import { NEW_ROOM_ID } from './focus.js'
 import { myRooms, type RoomSummary, roomsLoaded } from './rooms.js'
 import { roomHref, route } from './route.js'
 import { logOut, me } from './session.js'
@@ -36,6 +37,7 @@ export function Sidebar(props: { screen?: boolean }) {
       <div class="sidebar-actions">
         <button
           type="button"
+          id={NEW_ROOM_ID}
           class="primary wide"
           onClick={() => {
             creating.value = true

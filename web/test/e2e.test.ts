@@ -7,7 +7,7 @@
 // a member sees but cannot change, and one back from elsewhere asks for a catch-up on what he missed.
 // Every element is found by its accessible name (DESIGN.md section 11), never by a CSS class.
 import AxeBuilder from '@axe-core/playwright'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApp, type TestApi } from '../../test/helpers/app.js'
 import { type FakeOpenAI, startFakeOpenAI } from '../../test/helpers/fake-openai.js'
@@ -39,6 +39,17 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
 }
+
+/** Whether keyboard focus is on `locator`'s element (soon: focus moves after the next render). */
+const focused = (locator: Locator) =>
+  expect.poll(
+    () =>
+      locator.evaluate(
+        (element) =>
+          (element as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === element,
+      ),
+    { timeout: 3_000 },
+  )
 
 /** The message (an article of the log) that shows `text`. */
 const messageItem = (page: Page, text: string) =>
@@ -82,6 +93,8 @@ describe.skipIf(missing)('the web app in a browser', () => {
     expect(new URL(ada.url()).pathname).toBe('/app/')
     expect(await seriousViolations(ada)).toEqual([])
     await signUp(ada, adaPerson)
+    // Focus goes on from the sign-up form (gone) to the first sensible control, not the page's body.
+    await focused(ada.getByRole('button', { name: 'New room' })).toBe(true)
   })
 
   test('signing up with what the server would refuse says why in a sentence; then Bob signs up', async () => {
@@ -132,10 +145,18 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await ada.keyboard.press('Escape')
     await newRoom.waitFor({ state: 'detached', ...WAIT })
     await createRoom(ada, title, 'Invite only')
+    // Focus is in the new room's message box, not back on "New room".
+    await focused(ada.getByRole('textbox', { name: 'Message' })).toBe(true)
     await ada.getByRole('button', { name: 'Members' }).click()
+    // Inviting herself fails with the server's sentence; inviting Bob then works and takes it down.
+    const members = ada.getByRole('dialog', { name: 'Members' })
+    await members.getByRole('textbox', { name: 'Username' }).fill(adaPerson.username)
+    await members.getByRole('button', { name: 'Invite', exact: true }).click()
+    await members.getByRole('alert').filter({ hasText: 'already a participant' }).waitFor(WAIT)
     await ada.getByRole('textbox', { name: 'Username' }).fill(bobPerson.username)
     await ada.getByRole('button', { name: 'Invite', exact: true }).click()
     await expect.poll(() => ada.getByText(bobPerson.username).count(), WAIT).toBeGreaterThan(0)
+    expect(await ada.getByRole('alert').count()).toBe(0)
     expect(await seriousViolations(ada)).toEqual([]) // the Members dialog
     await ada.keyboard.press('Escape')
     // Bob's socket hears of the invitation: the room is listed at once.
@@ -233,6 +254,12 @@ describe.skipIf(missing)('the web app in a browser', () => {
     try {
       // The window's offline event, not the pings' 50 s of silence.
       await reconnecting.waitFor({ timeout: 5_000 })
+      // A reaction sent meanwhile cannot reach the server: the alert says so.
+      const hello = messageItem(bob, 'Hello Bob, ready for the launch?')
+      await hello.hover()
+      await hello.getByRole('button', { name: 'Add reaction' }).click()
+      await bob.getByRole('button', { name: 'React with 🎉' }).click()
+      await bob.getByRole('alert').filter({ hasText: 'Could not reach the server' }).waitFor(WAIT)
       for (const text of sent) await sendWithEnter(ada, text)
       await messageLog(ada).getByText('Sent while Bob was offline 3').waitFor(WAIT)
     } finally {
@@ -240,6 +267,12 @@ describe.skipIf(missing)('the web app in a browser', () => {
     }
     for (const text of sent) await messageLog(bob).getByText(text).waitFor(WAIT)
     await expect.poll(() => reconnecting.count(), WAIT).toBe(0)
+    // Connected again, the alert is no longer true and goes (not 12 s later).
+    await expect
+      .poll(() => bob.getByRole('alert').filter({ hasText: 'Could not reach the server' }).count(), {
+        timeout: 2_000,
+      })
+      .toBe(0)
     const shown = (await messageLog(bob).getByRole('article').allTextContents()).filter((text) =>
       text.includes('Sent while Bob was offline'),
     )
@@ -255,9 +288,16 @@ describe.skipIf(missing)('the web app in a browser', () => {
     await typo.hover()
     await typo.getByRole('button', { name: 'Edit' }).click()
     const editor = messageLog(ada).getByRole('textbox', { name: 'Edit message' })
+    // Escape closes the editor, and focus is back on the message's Edit button; so after saving.
+    await editor.press('Escape')
+    await focused(typo.getByRole('button', { name: 'Edit' })).toBe(true)
+    await ada.keyboard.press('Enter')
     await editor.fill('No typo in this message')
     await editor.press('Enter')
     await messageLog(bob).getByText('No typo in this message').waitFor(WAIT)
+    await focused(messageItem(ada, 'No typo in this message').getByRole('button', { name: 'Edit' })).toBe(
+      true,
+    )
 
     const regret = messageItem(ada, 'Something to take back')
     await regret.hover()
@@ -266,10 +306,16 @@ describe.skipIf(missing)('the web app in a browser', () => {
     const confirm = ada.getByRole('dialog').getByRole('button', { name: 'Delete' })
     if (await confirm.count()) await confirm.click()
     await expect.poll(() => messageLog(bob).getByText('Something to take back').count(), WAIT).toBe(0)
+    await focused(ada.getByRole('textbox', { name: 'Message' })).toBe(true)
 
     const fixed = messageItem(bob, 'No typo in this message')
     await fixed.hover()
+    // Escape closes the picker, and focus is back on "Add reaction", where Enter opens it again.
     await fixed.getByRole('button', { name: 'Add reaction' }).click()
+    await focused(bob.getByRole('button', { name: 'React with 👍' })).toBe(true)
+    await bob.keyboard.press('Escape')
+    await focused(fixed.getByRole('button', { name: 'Add reaction' })).toBe(true)
+    await bob.keyboard.press('Enter')
     await bob.getByRole('button', { name: 'React with 👍' }).click()
     await messageItem(ada, 'No typo in this message').getByRole('button', { name: '👍 1' }).waitFor(WAIT)
   })
