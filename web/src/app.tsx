@@ -4,7 +4,7 @@ import { AlertRegion } from './alert-region.js'
 import { AuthScreen } from './auth.js'
 import { BrowseRooms } from './browse.js'
 import { readAssistantConfigured } from './catch-up.js'
-import { focusComposerOrStart, takeStartFocus } from './focus.js'
+import { focusComposerOrStart, startFocus } from './focus.js'
 import { RoomView } from './room.js'
 import { watchRooms } from './rooms.js'
 import { roomGeneration, route } from './route.js'
@@ -50,7 +50,7 @@ function Workspace() {
   const view = route.value
   // Just signed up or logged in: the message box of the room on screen, else "New room".
   useEffect(() => {
-    if (takeStartFocus()) focusComposerOrStart()
+    if (startFocus.take()) focusComposerOrStart()
   }, [])
   // On a phone the room list is a screen of its own, the first one: it is the page's main content then.
   const listScreen = usePhone() && view.view === 'home'

@@ -4,7 +4,7 @@ import { useSignal } from '@preact/signals'
 import type { TargetedSubmitEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 import { dismissAlert, showError } from './alerts.js'
-import { focusStartWhenShown, takeStartFocus } from './focus.js'
+import { startFocus } from './focus.js'
 import { logIn, signUp } from './session.js'
 
 type Mode = 'signup' | 'login'
@@ -28,13 +28,13 @@ export function AuthScreen() {
     event.preventDefault()
     busy.value = true
     // This screen goes away on success: focus goes on to the workspace, not to the page's body.
-    focusStartWhenShown()
+    startFocus.want()
     try {
       if (signingUp) await signUp(email.value.trim(), username.value.trim(), password.value)
       else await logIn(email.value.trim(), password.value)
       dismissAlert()
     } catch (error) {
-      takeStartFocus()
+      startFocus.take()
       showError(error)
     } finally {
       busy.value = false

@@ -3,7 +3,7 @@ import type { Room } from '@insurge/client'
 import { useSignal } from '@preact/signals'
 import type { RefObject, TargetedKeyboardEvent } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
-import { COMPOSER_ID, takeComposerFocus } from './focus.js'
+import { COMPOSER_ID, composerFocus } from './focus.js'
 
 const TYPING_IDLE_MS = 3_000
 const MAX_LENGTH = 10_000
@@ -31,7 +31,7 @@ export function Composer(props: ComposerProps) {
   useEffect(() => () => clearTimeout(idle.current), [])
   // In a room just created, or after a delete, the message box is where the person carries on.
   useEffect(() => {
-    if (takeComposerFocus()) box.current?.focus()
+    if (composerFocus.take()) box.current?.focus()
   }, [])
 
   const onInput = (value: string) => {

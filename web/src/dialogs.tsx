@@ -4,7 +4,7 @@ import type { ComponentChildren, TargetedSubmitEvent } from 'preact'
 import { useEffect, useId, useRef } from 'preact/hooks'
 import { AlertRegion, openDialogs } from './alert-region.js'
 import { attempt, showError } from './alerts.js'
-import { focusComposerWhenShown } from './focus.js'
+import { composerFocus } from './focus.js'
 import { ASSISTANT_MODES, Options, ROOM_TYPES } from './room-choices.js'
 import { refreshRooms } from './rooms.js'
 import { navigate, roomHref } from './route.js'
@@ -91,7 +91,7 @@ export function NewRoomDialog(props: { onClose: () => void }) {
     if (!room) return
     await refreshRooms()
     // The new room's message box takes focus, not "New room" (where the dialog would put it back).
-    focusComposerWhenShown()
+    composerFocus.want()
     props.onClose()
     navigate(roomHref(room.id))
   }
