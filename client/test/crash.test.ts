@@ -162,7 +162,9 @@ describe.runIf(onPostgres)('servers that go away', () => {
       resources: async (config) => ({ config, database: await connectDatabase(proxied.toString()) }),
     })
     try {
-      const { roomId, ada, ra, rb } = await pairVia(fragile.url, primary.url)
+      // Both on this instance: it has no Redis of its own (the resources given are only the database),
+      // so it shares no live frames with the primary.
+      const { roomId, ada, ra, rb } = await pairVia(fragile.url, fragile.url)
       // Ada on a second device, logged in before the database goes, opens the room while it is away.
       const second = await clientFor(fragile.url, ada)
       const reachable = toDatabase.target
