@@ -32,7 +32,7 @@ export function parseClientFrame(text: string, defaultSessionId: number | null =
       ok: false,
       code: 'invalid_frame',
       detail: 'Text must not contain the NUL character (U+0000)',
-      ...(isObject(parsed) ? { context: contextOf(parsed) } : {}),
+      ...(isObject(parsed) ? { context: errorContextOf(parsed) } : {}),
     }
   }
   if (!isObject(parsed)) {
@@ -54,7 +54,7 @@ export function parseClientFrame(text: string, defaultSessionId: number | null =
       ok: false,
       code: 'invalid_frame',
       detail: `Invalid ${type} frame: ${firstProblem(validator, value)}`,
-      context: contextOf(value),
+      context: errorContextOf(value),
     }
   }
   return { ok: true, frame: value as ClientFrame }
@@ -97,11 +97,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
- * The room and client_msg_id of a frame that failed validation, where they are valid themselves: a
- * client can then tell which of its sends was refused (a blank or too long message) and stop retrying it.
+ * The room and client_msg_id of a frame that failed (its validation, or what it asked), where they are
+ * valid themselves: a client can then tell which of its sends or subscribes was refused.
  */
-function contextOf(value: Record<string, unknown>): ErrorContext {
-  const { session_id: sessionId, client_msg_id: clientMsgId } = value
+export function errorContextOf(value: object): ErrorContext {
+  const { session_id: sessionId, client_msg_id: clientMsgId } = value as Record<string, unknown>
   return {
     ...(typeof sessionId === 'number' &&
     Number.isInteger(sessionId) &&

@@ -22,7 +22,7 @@ import { AppError } from '../errors.js'
 import { isUnreachable } from '../http/errors.js'
 import { routeLimit } from '../http/rate-limits.js'
 import { NO_ROOMS, subscriptionOf } from './connections.js'
-import { type ClientFrame, frames, parseClientFrame } from './frames.js'
+import { type ClientFrame, errorContextOf, frames, parseClientFrame } from './frames.js'
 import { createInbound, type InboundQueue } from './inbound.js'
 import type { Connection, Hub } from './rooms.js'
 
@@ -280,12 +280,7 @@ function createFrameHandler(app: FastifyInstance, hub: Hub, log: FastifyBaseLogg
       await dispatch(connection, frame)
     } catch (error) {
       // Every failure names the frame's room and send, so that a client can retry that send or subscribe.
-      const context = {
-        ...('session_id' in frame ? { session_id: frame.session_id } : {}),
-        ...(frame.type === 'chat_message' && frame.client_msg_id
-          ? { client_msg_id: frame.client_msg_id }
-          : {}),
-      }
+      const context = errorContextOf(frame)
       if (error instanceof AppError) {
         hub.sendTo(connection, frames.error(error.code, error.detail, context))
       } else if (isUnreachable(error)) {
